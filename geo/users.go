@@ -215,8 +215,20 @@ func scanUser(row pgx.Row) (User, error) {
 	return u, err
 }
 
-// UserByToken authenticates a bearer token.
+// UserByToken authenticates a bearer token and notes its last use.
 func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
+	u, err := s.CheckToken(ctx, token)
+	if err != nil {
+		return u, err
+	}
+	// Last use is informative only; a failure here must not deny access.
+	_, _ = s.Pool.Exec(ctx, `UPDATE api_token SET last_used_at = now() WHERE token_hash = $1
+		AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, hashSecret(token))
+	return u, nil
+}
+
+// CheckToken authenticates a bearer token without writing anything.
+func (s *Store) CheckToken(ctx context.Context, token string) (User, error) {
 	if !strings.HasPrefix(token, "sng_") || len(token) > 128 {
 		return User{}, ErrUnauthenticated
 	}
@@ -230,9 +242,6 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("look up token: %w", err)
 	}
-	// Last use is informative only; a failure here must not deny access.
-	_, _ = s.Pool.Exec(ctx, `UPDATE api_token SET last_used_at = now() WHERE token_hash = $1
-		AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
 	return u, nil
 }
 
