@@ -1,0 +1,156 @@
+// HTTP client for the Sinergi API (/api/v1).
+//
+// - Same-origin requests; the session lives in an HttpOnly cookie set by
+//   POST /api/v1/login, so credentials: 'same-origin' is all we need.
+// - Every non-2xx response becomes an ApiError carrying the RFC 9457
+//   problem+json fields (title, status, detail, ...), whatever the body was.
+// - Network failures and time-outs become ApiError with status 0 and a
+//   `kind` of "network" or "timeout" (the UI translates those).
+
+import { t } from './i18n.js';
+
+export const API_BASE = '/api/v1';
+
+/** Error thrown for any failed API call. */
+export class ApiError extends Error {
+  /**
+   * @param {object} o
+   * @param {number} o.status HTTP status (0 for network/time-out)
+   * @param {string} [o.title]
+   * @param {string} [o.detail]
+   * @param {string} [o.type]
+   * @param {'http'|'network'|'timeout'} [o.kind]
+   * @param {object} [o.problem] full problem document, if any
+   */
+  constructor({ status, title, detail, type, kind = 'http', problem }) {
+    super(detail || title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title || '';
+    this.detail = detail || '';
+    this.type = type || '';
+    this.kind = kind;
+    this.problem = problem || null;
+  }
+
+  /** A message for people, in the current language when the server gave none. */
+  userMessage() {
+    if (this.kind === 'network') return t('error.network');
+    if (this.kind === 'timeout') return t('error.timeout');
+    return this.detail || this.title || t('error.http', { status: this.status });
+  }
+}
+
+function isJsonType(ct) {
+  // application/json, application/problem+json, application/geo+json, ...
+  return /^application\/([\w.-]+\+)?json\b/i.test(ct || '');
+}
+
+/**
+ * Perform a request against the API.
+ * @param {string} path path below /api/v1, e.g. "/me"
+ * @param {object} [opts]
+ * @param {string} [opts.method]
+ * @param {object} [opts.json] request body, sent as application/json
+ * @param {Record<string,string>} [opts.query]
+ * @param {number} [opts.timeoutMs]
+ * @param {AbortSignal} [opts.signal]
+ * @returns {Promise<any>} parsed JSON body (or null for empty bodies)
+ */
+export async function request(path, { method = 'GET', json, query, timeoutMs = 30000, signal } = {}) {
+  let url = API_BASE + path;
+  if (query) {
+    const qs = new URLSearchParams(query).toString();
+    if (qs) url += (url.includes('?') ? '&' : '?') + qs;
+  }
+
+  const headers = { Accept: 'application/json, application/problem+json;q=0.9' };
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+
+  const ctrl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctrl.abort();
+  }, timeoutMs);
+  const onAbort = () => ctrl.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: ctrl.signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err; // caller cancelled: propagate AbortError
+    throw new ApiError({ status: 0, kind: timedOut ? 'timeout' : 'network', detail: '' });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  const ct = res.headers.get('Content-Type') || '';
+  const text = await res.text();
+  let data = null;
+  if (text && isJsonType(ct)) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+
+  if (!res.ok) {
+    const p = data && typeof data === 'object' ? data : {};
+    throw new ApiError({
+      status: res.status,
+      title: typeof p.title === 'string' ? p.title : res.statusText,
+      detail: typeof p.detail === 'string' ? p.detail : '',
+      type: typeof p.type === 'string' ? p.type : '',
+      problem: data && typeof data === 'object' ? data : null,
+    });
+  }
+  if (text && data === null) {
+    // 2xx but not JSON: the endpoints used here always answer JSON.
+    throw new ApiError({ status: res.status, title: 'Unexpected response', detail: '' });
+  }
+  return data;
+}
+
+// ---- Endpoints -----------------------------------------------------------
+
+/** GET /me → {user} ; 401 when not signed in. */
+export async function me() {
+  const data = await request('/me');
+  return data.user;
+}
+
+/** POST /login {username,password} → {user}; sets the session cookie. */
+export async function login(username, password) {
+  const data = await request('/login', { method: 'POST', json: { username, password } });
+  return data.user;
+}
+
+/** POST /logout; clears the session cookie. */
+export function logout() {
+  return request('/logout', { method: 'POST' });
+}
+
+/** GET /config → {basemap_url, basemap_attribution, regency_name}. No auth. */
+export function config() {
+  return request('/config');
+}
+
+/** GET /villages?format=geojson → FeatureCollection of active village boundaries. */
+export function villagesGeoJSON({ signal } = {}) {
+  return request('/villages', { query: { format: 'geojson' }, timeoutMs: 90000, signal });
+}

@@ -1,0 +1,195 @@
+// Leaflet wrapper: map creation, optional basemap, and the village layer.
+// Knows nothing about the API or the rest of the page; views wire it up.
+
+import * as L from 'leaflet';
+import iconUrl from 'leaflet/dist/images/marker-icon.png';
+import iconRetinaUrl from 'leaflet/dist/images/marker-icon-2x.png';
+import shadowUrl from 'leaflet/dist/images/marker-shadow.png';
+
+// Default marker icons: Leaflet guesses their folder from its CSS, which fails
+// with bundled/hashed file names, so point it at the emitted files directly.
+// The imported URLs are relative to dist/, so resolve them against this script.
+L.Icon.Default.imagePath = '';
+L.Icon.Default.mergeOptions({
+  iconUrl: new URL(iconUrl, import.meta.url).href,
+  iconRetinaUrl: new URL(iconRetinaUrl, import.meta.url).href,
+  shadowUrl: new URL(shadowUrl, import.meta.url).href,
+});
+
+/** Kabupaten Bekasi, used until the village layer tells us better. */
+const DEFAULT_VIEW = { center: [-6.25, 107.13], zoom: 10 };
+
+export const STYLES = {
+  base: { color: '#52657a', weight: 1, opacity: 0.9, fillColor: '#c9d6e3', fillOpacity: 0.35 },
+  hover: { color: '#c2410c', weight: 3, opacity: 1, fillColor: '#fdba74', fillOpacity: 0.45 },
+  selected: { color: '#0b5cab', weight: 3, opacity: 1, fillColor: '#60a5fa', fillOpacity: 0.45 },
+};
+
+/**
+ * Create a Leaflet map in el.
+ * @param {HTMLElement} el
+ * @param {{basemap_url?: string, basemap_attribution?: string}} cfg
+ * @param {{onBasemapUnavailable?: () => void}} [hooks]
+ */
+export function createMap(el, cfg = {}, hooks = {}) {
+  const map = L.map(el, {
+    center: DEFAULT_VIEW.center,
+    zoom: DEFAULT_VIEW.zoom,
+    minZoom: 8,
+    maxZoom: 18,
+    zoomSnap: 0.25,
+    keyboard: true,
+    attributionControl: true,
+  });
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>');
+  L.control.scale({ imperial: false, position: 'bottomright' }).addTo(map);
+
+  if (cfg.basemap_url) {
+    addBasemap(map, cfg.basemap_url, cfg.basemap_attribution || '', hooks.onBasemapUnavailable);
+  }
+  return map;
+}
+
+/**
+ * Add a raster basemap. Tile errors (offline, blocked host) are swallowed:
+ * the map keeps working on its plain background. onUnavailable fires once if
+ * tiles fail before any tile has loaded.
+ */
+function addBasemap(map, url, attribution, onUnavailable) {
+  let loaded = false;
+  let reported = false;
+  const layer = L.tileLayer(url, {
+    attribution,
+    maxZoom: 19,
+    crossOrigin: false,
+    // Fewer requests while panning; helps on slow connections.
+    updateWhenIdle: true,
+    keepBuffer: 1,
+  });
+  layer.on('tileload', () => {
+    loaded = true;
+  });
+  layer.on('tileerror', () => {
+    if (!loaded && !reported) {
+      reported = true;
+      onUnavailable?.();
+    }
+  });
+  layer.addTo(map);
+  return layer;
+}
+
+/**
+ * Village boundaries as an interactive GeoJSON layer.
+ *
+ * @param {L.Map} map
+ * @param {object} geojson FeatureCollection
+ * @param {object} opts
+ * @param {(props: object) => Node|string} opts.tooltip content for the hover tooltip
+ * @param {(props: object) => void} opts.onSelect called when a village is clicked/selected
+ */
+export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
+  const byCode = new Map();
+  let selected = null;
+
+  const layer = L.geoJSON(geojson, {
+    style: () => ({ ...STYLES.base, className: 'sinergi-village' }),
+    onEachFeature(feature, lyr) {
+      const p = feature.properties || {};
+      if (p.code != null) byCode.set(String(p.code), lyr);
+      lyr.bindTooltip(() => {
+        const c = tooltip(p);
+        return typeof c === 'string' ? textNode(c) : c;
+      }, { sticky: true, direction: 'top', offset: [0, -8], opacity: 1, className: 'village-tooltip' });
+      lyr.on({
+        mouseover() {
+          if (lyr !== selected) lyr.setStyle(STYLES.hover);
+          lyr.bringToFront();
+          if (selected && selected !== lyr) selected.bringToFront();
+        },
+        mouseout() {
+          lyr.setStyle(lyr === selected ? STYLES.selected : STYLES.base);
+        },
+        click() {
+          select(lyr);
+        },
+      });
+    },
+  }).addTo(map);
+
+  // Chromium puts SVG elements with focus listeners (Leaflet adds them for
+  // tooltips) into the Tab order: ~180 stops before the side panel. Keyboard
+  // users pick villages with the panel's list instead.
+  layer.eachLayer((lyr) => lyr.getElement?.()?.setAttribute('tabindex', '-1'));
+
+  function select(lyr, { zoom = false } = {}) {
+    if (selected && selected !== lyr) selected.setStyle(STYLES.base);
+    selected = lyr;
+    if (lyr) {
+      lyr.setStyle(STYLES.selected);
+      lyr.bringToFront();
+      if (zoom) map.fitBounds(lyr.getBounds(), { maxZoom: 15, padding: [24, 24] });
+    }
+    onSelect(lyr ? lyr.feature.properties || {} : null);
+  }
+
+  return {
+    layer,
+    count: layer.getLayers().length,
+    bounds: layer.getLayers().length ? layer.getBounds() : null,
+    /** Select a village by code (optionally zooming to it); null clears. */
+    selectCode(code, opts) {
+      select(code == null ? null : byCode.get(String(code)) || null, opts);
+    },
+    zoomTo(code) {
+      const lyr = byCode.get(String(code));
+      if (lyr) map.fitBounds(lyr.getBounds(), { maxZoom: 15, padding: [24, 24] });
+    },
+    /** Re-render the open tooltip (e.g. after a language change). */
+    refreshTooltips() {
+      layer.eachLayer((l) => {
+        if (l.isTooltipOpen()) l.getTooltip().update?.();
+      });
+    },
+  };
+}
+
+/** Set the zoom buttons' titles / accessible names (Leaflet's are English only). */
+export function localizeControls(map, { zoomIn, zoomOut }) {
+  const c = map.getContainer();
+  for (const [sel, label] of [['.leaflet-control-zoom-in', zoomIn], ['.leaflet-control-zoom-out', zoomOut]]) {
+    const a = c.querySelector(sel);
+    if (a) {
+      a.title = label;
+      a.setAttribute('aria-label', label);
+    }
+  }
+}
+
+/**
+ * Fit the map to bounds with a little padding. Not animated by default, so
+ * the view is settled when this returns (callers then report "ready").
+ */
+export function fitTo(map, bounds, { animate = false } = {}) {
+  if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], animate });
+}
+
+/**
+ * Remove a map safely. Leaflet 1.9's zoom animation ends in a 250 ms timer
+ * that it does not cancel on remove(); if the map is removed mid-animation
+ * (e.g. sign-out right after "zoom to village") that timer throws
+ * "Cannot read properties of undefined (reading '_leaflet_pos')". Clearing
+ * the animation flag makes the timer a no-op.
+ */
+export function destroyMap(map) {
+  map.stop();
+  map._animatingZoom = false; // eslint-disable-line no-underscore-dangle
+  map.off();
+  map.remove();
+}
+
+function textNode(s) {
+  const span = document.createElement('span');
+  span.textContent = s;
+  return span;
+}
