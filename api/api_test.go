@@ -145,6 +145,13 @@ func TestVillagesByRole(t *testing.T) {
 	if resp, body := f.do(t, "GET", "/api/v1/villages?format=shp", f.tokens[geo.RolePlanner], ""); resp.StatusCode != 400 {
 		t.Errorf("bad format: %d %s", resp.StatusCode, body)
 	}
+	// A revoked token is refused from the next request on.
+	if _, err := f.owner.RevokeTokens(context.Background(), "u-gis", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.do(t, "GET", "/api/v1/villages?format=geojson", f.tokens[geo.RoleGIS], ""); resp.StatusCode != 401 {
+		t.Errorf("revoked token: %d, want 401", resp.StatusCode)
+	}
 }
 
 func TestLoginCookieLogout(t *testing.T) {

@@ -113,7 +113,16 @@ func (s *Server) routes() {
 	})
 
 	if static.Built() {
-		a.Use("/", filesystem.New(filesystem.Config{Root: http.FS(static.FS()), Index: "index.html", MaxAge: 300}))
+		// index.html, app.js and app.css keep their names across builds: make browsers revalidate.
+		a.Use("/", func(c *fiber.Ctx) error {
+			if err := c.Next(); err != nil {
+				return err
+			}
+			if c.Response().StatusCode() == fiber.StatusOK && c.Response().Header.Peek(fiber.HeaderCacheControl) == nil {
+				c.Set(fiber.HeaderCacheControl, "no-cache")
+			}
+			return nil
+		}, filesystem.New(filesystem.Config{Root: http.FS(static.FS()), Index: "index.html"}))
 	} else {
 		a.Get("/", func(c *fiber.Ctx) error {
 			c.Type("html")
