@@ -49,6 +49,8 @@ func commands() []command {
 		{"demo", "demo [--seed 1] [--households 200000]", runDemo},
 		{"users", "users add --name N --role R [--company ID] [--area CODES] | passwd NAME | list | token NAME | revoke NAME", runUsers},
 		{"boundaries", "boundaries import FILE --level desa|kecamatan [--code-field F] [--name-field F] [--activate] | list | activate ID", runBoundaries},
+		{"backup", "backup FILE", runBackup},
+		{"restore", "restore FILE [--no-safety-backup]", runRestore},
 		{"households", "households generate --n N [--seed S] [--boundaries FILE] [--population FILE] [--dirty P]", runHouseholds},
 	}
 }
