@@ -47,8 +47,8 @@ type BoundarySet struct {
 var (
 	codeFields    = []string{"kode_desa", "kode_kemendagri", "kdepum", "kode", "code", "kode_kecamatan", "kdcpum"}
 	nameFields    = []string{"nama_desa", "namobj", "wadmkd", "nama", "name", "nama_kecamatan", "wadmkc"}
-	kecCodeFields = []string{"kode_kecamatan", "kdcpum", "kecamatan_code"}
-	kecNameFields = []string{"nama_kecamatan", "wadmkc", "kecamatan", "kecamatan_name"}
+	kecCodeFields = []string{"kode_kecamatan", "kdcpum", "kecamatan_code", "kode_kecam"} // kode_kecam: Shapefile's 10-character cut
+	kecNameFields = []string{"nama_kecamatan", "wadmkc", "kecamatan", "kecamatan_name", "nama_kecam"}
 	kindFields    = []string{"jenis", "kind", "tipe"}
 )
 
@@ -230,11 +230,37 @@ func jsonProps(p map[string]any) map[string]any {
 // ActivateBoundarySet makes a set the active one of its level in one transaction:
 // the previous active set is retired (kept), households are re-assigned when the
 // level is desa, and the layer's data version is bumped so caches refresh.
+// See ActivateBoundaries for what else happens.
 func (s *Store) ActivateBoundarySet(ctx context.Context, id int64, by string) error {
+	_, err := s.ActivateBoundaries(ctx, id, by)
+	return err
+}
+
+// Activation says what activating a set did.
+type Activation struct {
+	ID                   int64  `json:"id"`
+	Level                string `json:"level"`
+	Previous             int64  `json:"previous"` // the set retired (0: none)
+	AlreadyActive        bool   `json:"already_active"`
+	HouseholdsReassigned int64  `json:"households_reassigned"` // rows re-written for the new set
+	HouseholdsMoved      int64  `json:"households_moved"`      // of which the village changed
+	Crosswalk            int    `json:"crosswalk_rows"`
+	PlansFlagged         int64  `json:"plans_flagged"`
+	PriorityItemsFlagged int64  `json:"priority_items_flagged"`
+}
+
+// ActivateBoundaries switches a level to set id in one transaction, so readers
+// see either the old set or the new one, never a mix: the previous active set is
+// retired (kept: activating it again is the rollback), the old→new code
+// crosswalk is recorded and applied to plans and the newest priority lists
+// (flagged needs_review), households are re-assigned (desa), and the data
+// versions of the layers are bumped so tile caches and scores refresh.
+func (s *Store) ActivateBoundaries(ctx context.Context, id int64, by string) (Activation, error) {
 	if by == "" {
 		by = "cli"
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	res := Activation{ID: id}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var level, status string
 		err := tx.QueryRow(ctx, `SELECT level, status FROM boundary_set WHERE id = $1 FOR UPDATE`, id).Scan(&level, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -243,12 +269,30 @@ func (s *Store) ActivateBoundarySet(ctx context.Context, id int64, by string) er
 		if err != nil {
 			return err
 		}
+		res.Level = level
 		if status == "active" {
+			res.AlreadyActive = true
 			return nil
 		}
 		// Serialise activations of one level.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sinergi.activate.' || $1))`, level); err != nil {
 			return err
+		}
+		if res.Previous, err = activeSetTx(ctx, tx, level); err != nil {
+			return err
+		}
+		if res.Previous != 0 {
+			if err := noJIT(ctx, tx); err != nil {
+				return err
+			}
+			d, err := diffTx(ctx, tx, res.Previous, id, false)
+			if err != nil {
+				return err
+			}
+			res.Crosswalk = len(d.Crosswalk)
+			if res.PlansFlagged, res.PriorityItemsFlagged, err = applyCrosswalk(ctx, tx, d); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE boundary_set SET status = 'retired' WHERE level = $1 AND status = 'active'`, level); err != nil {
 			return err
@@ -257,10 +301,23 @@ func (s *Store) ActivateBoundarySet(ctx context.Context, id int64, by string) er
 			return err
 		}
 		if level == LevelDesa {
-			if _, err := assignHouseholds(ctx, tx, id, 0); err != nil {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE activation_prev ON COMMIT DROP AS
+				SELECT id, village_code FROM household WHERE retired_at IS NULL`); err != nil {
+				return err
+			}
+			if res.HouseholdsReassigned, err = assignHouseholds(ctx, tx, id, 0); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM household h JOIN activation_prev p USING (id)
+				WHERE h.village_code IS DISTINCT FROM p.village_code`).Scan(&res.HouseholdsMoved); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `SELECT bump_layer('need')`); err != nil {
+				return err
+			}
+		}
+		if res.PlansFlagged > 0 {
+			if _, err := tx.Exec(ctx, `SELECT bump_layer('plans')`); err != nil {
 				return err
 			}
 		}
@@ -268,8 +325,11 @@ func (s *Store) ActivateBoundarySet(ctx context.Context, id int64, by string) er
 			return err
 		}
 		return auditTx(ctx, tx, AuditEntry{Actor: by, Action: "boundaries.activate", Object: fmt.Sprintf("boundary_set:%d", id),
-			Detail: map[string]any{"level": level}})
+			Detail: map[string]any{"level": level, "previous": res.Previous, "households_reassigned": res.HouseholdsReassigned,
+				"households_moved": res.HouseholdsMoved,
+				"crosswalk_rows":   res.Crosswalk, "plans_flagged": res.PlansFlagged, "priority_items_flagged": res.PriorityItemsFlagged}})
 	})
+	return res, err
 }
 
 // BoundarySets lists every set, newest first.
