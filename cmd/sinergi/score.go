@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/bapeda-bekasi/sinergi/geo"
+)
+
+func runScore(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	period := fs.String("period", "", "score only this period (default: every period with households)")
+	tol := fs.Float64("tolerance", geo.DefaultAdjacencyTolerance, "adjacency snapping tolerance in metres")
+	seed := fs.Uint64("seed", geo.DefaultHotSpotSeed, "seed of the hot-spot permutations")
+	perms := fs.Int("permutations", 999, "hot-spot permutations")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	st, err := migrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runs, err := st.RecomputeScoresWith(ctx, geo.ScoreOptions{Period: *period, By: "cli", Reason: "sinergi score",
+		ToleranceM: *tol, Seed: *seed, Permutations: *perms})
+	if err != nil {
+		return err
+	}
+	return e.out(map[string]any{"runs": runs}, func(w io.Writer) {
+		if len(runs) == 0 {
+			fmt.Fprintln(w, "tidak ada rumah tangga untuk dinilai (no households to score)")
+		}
+		for _, r := range runs {
+			fmt.Fprintf(w, "periode %s: run %d, %d desa, %d KK, bobot v%d, batas set %d (aggregate %.0f ms, index %.0f ms, hot spots %.0f ms)\n",
+				r.Period, r.ID, r.Villages, r.Households, r.WeightsID, r.SetID, r.Timings["aggregate"], r.Timings["index"], r.Timings["hotspots"])
+		}
+	})
+}

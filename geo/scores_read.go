@@ -1,0 +1,195 @@
+package geo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bapeda-bekasi/sinergi/matching"
+)
+
+// RankedVillage is a village of the active set with its exact score (nil when the
+// run has none for it).
+type RankedVillage struct {
+	VillageSummary
+	Score *matching.NeedScore `json:"score"`
+}
+
+// Ranking is the newest score run of a period over the active set.
+type Ranking struct {
+	// Run is nil when no run exists for the active set yet.
+	Run *ScoreRun `json:"run"`
+	// Stale says the households or weights changed since the run.
+	Stale bool `json:"stale"`
+	// Periods lists the periods with runs over the active set, oldest first.
+	Periods  []string         `json:"periods"`
+	Weights  matching.Weights `json:"-"`
+	Villages []RankedVillage  `json:"villages"`
+}
+
+const scoreRunCols = `id, period, set_id, weights_id, k, reason, created_by, created_at, households, villages, linked, params, timings`
+
+func scanRun(row pgx.Row) (ScoreRun, error) {
+	var r ScoreRun
+	err := row.Scan(&r.ID, &r.Period, &r.SetID, &r.WeightsID, &r.K, &r.Reason, &r.CreatedBy, &r.CreatedAt, &r.Households,
+		&r.Villages, &r.Linked, &r.Params, &r.Timings)
+	return r, err
+}
+
+// ScorePeriods lists the periods with runs over set setID, oldest first.
+func (s *Store) ScorePeriods(ctx context.Context, setID int64) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT DISTINCT period FROM score_run WHERE set_id = $1 ORDER BY period`, setID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// LatestRun returns the newest run of period over set setID.
+func (s *Store) LatestRun(ctx context.Context, period string, setID int64) (ScoreRun, error) {
+	r, err := scanRun(s.Pool.QueryRow(ctx, `SELECT `+scoreRunCols+` FROM score_run WHERE period = $1 AND set_id = $2
+		ORDER BY id DESC LIMIT 1`, period, setID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNoScores
+	}
+	return r, err
+}
+
+// RunScores returns the exact scores of a run by village code.
+func (s *Store) RunScores(ctx context.Context, runID int64) (map[string]matching.NeedScore, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT code, detail FROM village_score WHERE run_id = $1`, runID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]matching.NeedScore{}
+	var code string
+	var raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
+		var sc matching.NeedScore
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			return fmt.Errorf("score of village %s in run %d: %w", code, runID, err)
+		}
+		out[code] = sc
+		return nil
+	})
+	return out, err
+}
+
+// Ranking returns the active villages with the newest scores of period (empty:
+// the latest period scored). Without any run it returns the villages without
+// scores, so the map works before the first `sinergi score`.
+func (s *Store) Ranking(ctx context.Context, period string) (Ranking, error) {
+	var rk Ranking
+	setID, err := s.ActiveSetID(ctx, LevelDesa)
+	if err != nil {
+		return rk, err
+	}
+	vs, err := s.ActiveVillages(ctx)
+	if err != nil {
+		return rk, err
+	}
+	rk.Villages = make([]RankedVillage, len(vs))
+	for i, v := range vs {
+		rk.Villages[i] = RankedVillage{VillageSummary: v}
+	}
+	if setID == 0 {
+		return rk, nil
+	}
+	if rk.Periods, err = s.ScorePeriods(ctx, setID); err != nil {
+		return rk, err
+	}
+	if period == "" {
+		if len(rk.Periods) == 0 {
+			return rk, nil
+		}
+		period = rk.Periods[len(rk.Periods)-1]
+	}
+	run, err := s.LatestRun(ctx, period, setID)
+	if errors.Is(err, ErrNoScores) {
+		return rk, fmt.Errorf("%w for period %s", ErrNoScores, period)
+	}
+	if err != nil {
+		return rk, err
+	}
+	rk.Run = &run
+	if rk.Weights, err = s.WeightsVersionByID(ctx, run.WeightsID); err != nil {
+		return rk, err
+	}
+	scores, err := s.RunScores(ctx, run.ID)
+	if err != nil {
+		return rk, err
+	}
+	for i := range rk.Villages {
+		if sc, ok := scores[rk.Villages[i].Code]; ok {
+			rk.Villages[i].Score = &sc
+		}
+	}
+	rk.Stale, err = s.runStale(ctx, run)
+	return rk, err
+}
+
+// runStale reports whether households or weights changed after run.
+func (s *Store) runStale(ctx context.Context, run ScoreRun) (bool, error) {
+	var stale bool
+	err := s.Pool.QueryRow(ctx, `SELECT
+		coalesce((SELECT version FROM layer_version WHERE layer = 'need'), 0) <> r.need_version
+		OR (SELECT max(id) FROM weights_version) <> r.weights_id
+		FROM score_run r WHERE r.id = $1`, run.ID).Scan(&stale)
+	return stale, err
+}
+
+// TrendPoint is a village's score in one period (the newest run of the period).
+type TrendPoint struct {
+	Period string             `json:"period"`
+	RunID  int64              `json:"run_id"`
+	Score  matching.NeedScore `json:"score"`
+}
+
+// VillageTrend returns code's scores over every period scored on set setID.
+func (s *Store) VillageTrend(ctx context.Context, code string, setID int64) ([]TrendPoint, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT DISTINCT ON (r.period) r.period, r.id, vs.detail
+		FROM score_run r JOIN village_score vs ON vs.run_id = r.id AND vs.code = $1
+		WHERE r.set_id = $2 ORDER BY r.period, r.id DESC`, code, setID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrendPoint, error) {
+		var tp TrendPoint
+		var raw []byte
+		if err := r.Scan(&tp.Period, &tp.RunID, &raw); err != nil {
+			return tp, err
+		}
+		return tp, json.Unmarshal(raw, &tp.Score)
+	})
+}
+
+// VillageNeighbours returns the neighbours of code in set setID (from the stored
+// adjacency), ordered by code.
+func (s *Store) VillageNeighbours(ctx context.Context, code string, setID int64) ([]VillageSummary, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT v.code, v.name, v.kecamatan_code, v.kecamatan_name, v.kind, round(v.area_km2::numeric, 3)::float8
+		FROM village_adjacency a JOIN village v ON v.set_id = a.set_id AND v.code = CASE WHEN a.a = $1 THEN a.b ELSE a.a END
+		WHERE a.set_id = $2 AND (a.a = $1 OR a.b = $1) ORDER BY v.code`, code, setID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[VillageSummary])
+}
+
+// ActiveVillageGeometries returns each active village's geometry as GeoJSON
+// (6 decimals, RFC 7946 orientation), built by PostGIS.
+func (s *Store) ActiveVillageGeometries(ctx context.Context) (map[string]json.RawMessage, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT v.code, ST_AsGeoJSON(v.geom, 6) FROM village v
+		JOIN boundary_set s ON s.id = v.set_id AND s.status = 'active'`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]json.RawMessage{}
+	var code, g string
+	_, err = pgx.ForEachRow(rows, []any{&code, &g}, func() error { out[code] = json.RawMessage(g); return nil })
+	return out, err
+}

@@ -1,0 +1,75 @@
+package matching
+
+import "maps"
+
+// DisclosureThreshold is the smallest count shown; smaller counts are "<5".
+const DisclosureThreshold = 5
+
+// DisclosureBase is the base counts are rounded to.
+const DisclosureBase = 5
+
+// DiscloseCount applies statistical disclosure control to one count: 1 to
+// DisclosureThreshold−1 is Suppressed, otherwise rounded to the nearest multiple
+// of DisclosureBase (halves up). Zero is shown: it identifies nobody, and hiding it
+// would make most villages' indices unavailable. Suppressed stays suppressed.
+func DiscloseCount(c Count) Count {
+	if c == 0 {
+		return 0
+	}
+	if c < DisclosureThreshold {
+		return Suppressed
+	}
+	return Count((int64(c) + DisclosureBase/2) / DisclosureBase * DisclosureBase)
+}
+
+// ControlScores returns the disclosure-controlled view of exact scores (the
+// company view of DESIGN.md). Every count is controlled with DiscloseCount, and
+// every rate, density, index, smoothed value, contribution, sector score and rank
+// is recomputed from the shown counts only — never from the exact ones — so no
+// suppressed value can be recovered from them. Hot spots keep only their label.
+func ControlScores(exact []NeedScore, w Weights) []NeedScore {
+	out := make([]NeedScore, len(exact))
+	for i, e := range exact {
+		s := e
+		s.Households = DiscloseCount(e.Households)
+		s.Registered = DiscloseCount(e.Registered)
+		s.InNeed = DiscloseCount(e.InNeed)
+		s.ChildrenU5 = DiscloseCount(e.ChildrenU5)
+		s.StuntedChildren = DiscloseCount(e.StuntedChildren)
+		s.UnemployedAdults = DiscloseCount(e.UnemployedAdults)
+		if e.Population > 0 {
+			s.Population = DiscloseCount(e.Population)
+		}
+		s.Deprived = controlMap(e.Deprived)
+		s.Censored = controlMap(e.Censored)
+		s.Village = maps.Clone(e.Village)
+		s.HotSpot = HotSpot{Z: NA, P: NA, Q: NA, Label: e.HotSpot.Label}
+		out[i] = s
+	}
+	derive(out, w)
+	return out
+}
+
+func controlMap(m map[string]Count) map[string]Count {
+	out := make(map[string]Count, len(m))
+	for k, v := range m {
+		out[k] = DiscloseCount(v)
+	}
+	return out
+}
+
+// SumShown totals shown counts (suppressed ones count as 0) and reports whether
+// any was suppressed. Totals of a controlled table are built this way, so a total
+// carries no information beyond the shown cells.
+func SumShown(cs ...Count) (Count, bool) {
+	var t Count
+	var sup bool
+	for _, c := range cs {
+		if c < 0 {
+			sup = true
+			continue
+		}
+		t += c
+	}
+	return t, sup
+}
