@@ -1,0 +1,112 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bapeda-bekasi/sinergi/geo"
+	"github.com/bapeda-bekasi/sinergi/matching"
+)
+
+// matchRequest is the body of POST /match.
+type matchRequest struct {
+	Mode       string   `json:"mode"`
+	Year       int      `json:"year"`
+	Villages   []string `json:"villages"`
+	LocusTop   int      `json:"locus_top"`
+	MaxPerCell int      `json:"max_per_cell"`
+	// Save keeps the proposal (default true) so that it can be accepted later.
+	Save *bool `json:"save"`
+}
+
+// match runs the matcher (planner): it builds the input from the database, solves,
+// checks the proposal with the independent checker and saves it as a draft.
+func (s *Server) match(c *fiber.Ctx) error {
+	var req matchRequest
+	if err := c.BodyParser(&req); err != nil {
+		return problem(fiber.StatusBadRequest, "body harus JSON {mode: sector|locus, year, villages?, locus_top?, max_per_cell?}")
+	}
+	if req.Mode != matching.ModeSector && req.Mode != matching.ModeLocus {
+		return problem(fiber.StatusBadRequest, "mode harus sector atau locus (mode must be sector or locus)")
+	}
+	if req.Year < 2000 || req.Year > 2100 {
+		return problem(fiber.StatusBadRequest, "year harus tahun 2000–2100 (year must be 2000–2100)")
+	}
+	if req.MaxPerCell < 0 || req.MaxPerCell > 10 || req.LocusTop < 0 || req.LocusTop > 1000 {
+		return problem(fiber.StatusBadRequest, "max_per_cell 0–10 dan locus_top 0–1000 (out of range)")
+	}
+	mr := geo.MatchRequest{Mode: req.Mode, Year: req.Year, Villages: req.Villages, LocusTop: req.LocusTop, MaxPerCell: req.MaxPerCell}
+	ctx := c.UserContext()
+	in, err := s.web.BuildMatchInput(ctx, mr)
+	if err != nil {
+		return matchStoreError(err)
+	}
+	p, err := matching.Solve(in)
+	if err != nil {
+		return &Error{Status: fiber.StatusBadRequest, Detail: err.Error(), Err: err}
+	}
+	if rep := matching.CheckProposal(in, p); !rep.OK() {
+		return &Error{Status: fiber.StatusInternalServerError, Detail: "usulan gagal diperiksa (proposal failed the checker)"}
+	}
+	out := fiber.Map{"proposal": p}
+	if req.Save == nil || *req.Save {
+		u, _ := currentUser(c)
+		id, err := s.web.SaveProposal(ctx, mr, p, u.Name)
+		if err != nil {
+			return err
+		}
+		out["id"] = id
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+func (s *Server) getProposal(c *fiber.Ctx) error {
+	id, err := companyIDParam(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.web.Proposal(c.UserContext(), id)
+	if err != nil {
+		return matchStoreError(err)
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) acceptProposal(c *fiber.Ctx) error {
+	id, err := companyIDParam(c)
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	n, err := s.web.AcceptProposal(c.UserContext(), id, u.Name)
+	if err != nil {
+		if e := matchStoreError(err); e != err {
+			return e
+		}
+		return &Error{Status: fiber.StatusBadRequest, Detail: err.Error(), Err: err}
+	}
+	return c.JSON(fiber.Map{"id": id, "status": "accepted", "plans_created": n})
+}
+
+func (s *Server) listMatchRules(c *fiber.Ctx) error {
+	rs, err := s.web.MatchRules(c.UserContext(), c.QueryInt("year", 0))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"rules": rs})
+}
+
+func (s *Server) addMatchRule(c *fiber.Ctx) error {
+	var r geo.MatchRule
+	if err := c.BodyParser(&r); err != nil {
+		return problem(fiber.StatusBadRequest, "body harus JSON {kind: pin|exclude, company_id, village_code, sector?, year, note?}")
+	}
+	u, _ := currentUser(c)
+	id, err := s.web.AddMatchRule(c.UserContext(), r, u.Name)
+	if err != nil {
+		if e := matchStoreError(err); e != err {
+			return e
+		}
+		return &Error{Status: fiber.StatusBadRequest, Detail: err.Error(), Err: err}
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": id})
+}
