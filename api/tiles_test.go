@@ -1,0 +1,622 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/bapeda-bekasi/sinergi/api"
+	"github.com/bapeda-bekasi/sinergi/geo"
+	"github.com/bapeda-bekasi/sinergi/geo/geotest"
+)
+
+// layerFixture is a server over a fresh database with one user per role and two
+// company users of different companies.
+type layerFixture struct {
+	url    string
+	owner  *geo.Store
+	web    *geo.Store
+	srv    *api.Server
+	tokens map[string]string // role name, or "company-b"
+	cids   [2]int64
+}
+
+func newLayerFixture(t *testing.T, cfg api.Config) *layerFixture {
+	t.Helper()
+	url, owner, web := geotest.Migrated(t)
+	ctx := context.Background()
+	f := &layerFixture{url: url, owner: owner, web: web, tokens: map[string]string{}}
+	area := orb.MultiPolygon{{{{107, -6.2}, {107.004, -6.2}, {107.004, -6.196}, {107, -6.196}, {107, -6.2}}}}
+	for i, key := range []string{"pt-a", "pt-b"} {
+		cid, _, err := owner.UpsertCompany(ctx, geo.Company{Key: key, Name: strings.ToUpper(key), Sectors: []string{"kesehatan"},
+			BudgetPerYear: 123456789, Area: area}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.cids[i] = cid
+	}
+	for _, r := range geo.Roles {
+		nu := geo.NewUser{Name: "u-" + string(r), Role: r, Password: "kata-sandi-" + string(r)}
+		if r == geo.RoleCompany {
+			nu.CompanyID = &f.cids[0]
+		}
+		_, tok, err := owner.AddUser(ctx, nu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[string(r)] = tok
+	}
+	_, tok, err := owner.AddUser(ctx, geo.NewUser{Name: "u-company-b", Role: geo.RoleCompany, CompanyID: &f.cids[1], Password: "kata-sandi-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["company-b"] = tok
+	var logw io.Writer = io.Discard
+	if os.Getenv("SINERGI_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	f.srv = api.New(cfg, web, owner, slog.New(slog.NewTextHandler(logw, nil)))
+	return f
+}
+
+// village adds and activates a one-village desa set (a square of side d degrees).
+func (f *layerFixture) village(t *testing.T, name string, d float64, activate bool) int64 {
+	t.Helper()
+	ring := orb.Ring{{107, -6.2}, {107 + d, -6.2}, {107 + d, -6.2 + d}, {107, -6.2 + d}, {107, -6.2}}
+	id, err := f.owner.CreateBoundarySet(context.Background(), geo.LevelDesa, name, "test", []geo.BoundaryFeature{
+		{Code: "99.01.01.2001", Name: name, KecCode: "99.01.01", KecName: "Uji", Kind: "desa", Geom: orb.MultiPolygon{{ring}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if activate {
+		if err := f.owner.ActivateBoundarySet(context.Background(), id, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id
+}
+
+func (f *layerFixture) get(t *testing.T, path, who string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+f.tokens[who])
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := f.srv.App().Test(req, 60000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+// tileAt is the z12 tile holding the fixture village.
+var tileAt = maptile.At(orb.Point{107.001, -6.199}, 12)
+
+func tilePath(layer string, t maptile.Tile, ext string) string {
+	return fmt.Sprintf("/tiles/%s/%d/%d/%d.%s", layer, t.Z, t.X, t.Y, ext)
+}
+
+func TestTileRequestsValidatedCachedAndNegotiated(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Sukamaju", 0.01, true)
+	p := tilePath("desa", tileAt, "geojson")
+
+	resp, body := f.get(t, p, "planner")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/geo+json" || !strings.Contains(body, `"Sukamaju"`) {
+		t.Fatalf("desa tile: %d %s %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" || !strings.Contains(resp.Header.Get("Cache-Control"), "no-cache") || !strings.Contains(resp.Header.Get("Vary"), "Authorization") {
+		t.Fatalf("headers: ETag %q Cache-Control %q Vary %q", etag, resp.Header.Get("Cache-Control"), resp.Header.Get("Vary"))
+	}
+	if resp, _ := f.get(t, p, "planner", "If-None-Match", etag); resp.StatusCode != 304 {
+		t.Errorf("If-None-Match: %d, want 304", resp.StatusCode)
+	}
+	for _, enc := range []string{"gzip", "br"} {
+		resp, body := f.get(t, p, "planner", "Accept-Encoding", enc)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != enc || strings.Contains(body, "Sukamaju") {
+			t.Errorf("Accept-Encoding %s: %d Content-Encoding %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+	}
+	resp, body = f.get(t, tilePath("desa", tileAt, "mvt"), "planner")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" || len(body) == 0 {
+		t.Errorf("mvt: %d %s %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+	// An empty tile is a valid empty answer.
+	resp, body = f.get(t, "/tiles/desa/12/0/0.geojson", "planner")
+	if resp.StatusCode != 200 || strings.ReplaceAll(body, " ", "") != `{"type":"FeatureCollection","features":[]}` {
+		t.Errorf("empty tile: %d %q", resp.StatusCode, body)
+	}
+	_, metrics := f.get(t, "/metrics", "")
+	if !strings.Contains(metrics, "sinergi_tile_cache_hits_total 3") {
+		t.Errorf("the repeated tile should come from the cache 3 times:\n%s", grepLines(metrics, "sinergi_tile"))
+	}
+
+	bad := []struct {
+		path, who string
+		status    int
+	}{
+		{"/tiles/nope/12/1/1.geojson", "planner", 404},
+		{"/tiles/desa/12/1/1.png", "planner", 400},
+		{"/tiles/desa/12/1/1", "planner", 400},
+		{"/tiles/desa/23/1/1.geojson", "planner", 400},
+		{"/tiles/desa/17/1/1.geojson", "planner", 400}, // above the layer's max zoom
+		{"/tiles/desa/3/1/1.geojson", "planner", 400},  // below its min zoom
+		{"/tiles/desa/12/4096/1.geojson", "planner", 400},
+		{"/tiles/desa/12/-1/1.geojson", "planner", 400},
+		{"/tiles/desa/x/1/1.geojson", "planner", 400},
+		{p, "", 401},
+		{p, "admin", 403},
+		{tilePath("need", tileAt, "geojson"), "company", 403},
+		{tilePath("plans", tileAt, "geojson"), "officer", 403},
+		{"/tiles/nope.json", "planner", 404},
+	}
+	for _, b := range bad {
+		resp, body := f.get(t, b.path, b.who)
+		if resp.StatusCode != b.status || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"detail"`) {
+			t.Errorf("%s as %q: %d %s %s, want %d problem+json", b.path, b.who, resp.StatusCode, resp.Header.Get("Content-Type"), body, b.status)
+		}
+	}
+
+	resp, body = f.get(t, "/tiles/desa.json", "company")
+	var tj struct {
+		TileJSON     string    `json:"tilejson"`
+		Tiles        []string  `json:"tiles"`
+		Bounds       []float64 `json:"bounds"`
+		MaxZoom      int       `json:"maxzoom"`
+		VectorLayers []struct {
+			ID     string            `json:"id"`
+			Fields map[string]string `json:"fields"`
+		} `json:"vector_layers"`
+	}
+	if err := json.Unmarshal([]byte(body), &tj); err != nil || resp.StatusCode != 200 || tj.TileJSON != "3.0.0" ||
+		len(tj.Tiles) != 1 || !strings.HasSuffix(tj.Tiles[0], "/tiles/desa/{z}/{x}/{y}.mvt") || len(tj.Bounds) != 4 ||
+		tj.Bounds[0] < 106.99 || tj.Bounds[2] > 107.02 || tj.MaxZoom != 16 || len(tj.VectorLayers) != 1 || tj.VectorLayers[0].Fields["name"] == "" {
+		t.Errorf("TileJSON: %d %s (%v)", resp.StatusCode, body, err)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestPlansTilesPerCompany: two company users never share a plans tile; each
+// sees its own plans in full and the other's by company, village and sector only.
+func TestPlansTilesPerCompany(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Sukamaju", 0.01, true)
+	ctx := context.Background()
+	for i, cid := range f.cids {
+		if _, err := f.owner.EnsurePlan(ctx, geo.Plan{CompanyID: cid, Year: 2026, VillageCode: "99.01.01.2001", Sector: "kesehatan",
+			Budget: int64(1000000 * (i + 7)), TargetHouseholds: 40, Status: "submitted"}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := tilePath("plans", tileAt, "geojson")
+	type plan struct {
+		Properties map[string]any `json:"properties"`
+	}
+	read := func(who string) (map[string]map[string]any, string) {
+		resp, body := f.get(t, p, who)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", who, resp.StatusCode, body)
+		}
+		var fc struct{ Features []plan }
+		if err := json.Unmarshal([]byte(body), &fc); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]any{}
+		for _, ft := range fc.Features {
+			out[ft.Properties["company"].(string)] = ft.Properties
+		}
+		return out, resp.Header.Get("ETag")
+	}
+	a, etagA := read("company")
+	b, etagB := read("company-b")
+	pl, _ := read("planner")
+	if len(a) != 2 || len(b) != 2 || len(pl) != 2 {
+		t.Fatalf("plans seen: a %v, b %v, planner %v", a, b, pl)
+	}
+	if a["PT-A"]["budget"] == nil || a["PT-B"]["budget"] != nil || a["PT-B"]["sector"] != "kesehatan" {
+		t.Errorf("company A's view: %v", a)
+	}
+	if b["PT-B"]["budget"] == nil || b["PT-A"]["budget"] != nil {
+		t.Errorf("company B's view: %v", b)
+	}
+	if pl["PT-A"]["budget"] == nil || pl["PT-B"]["budget"] == nil {
+		t.Errorf("planner's view: %v", pl)
+	}
+	if etagA == etagB {
+		t.Errorf("companies A and B got the same plans tile (ETag %s)", etagA)
+	}
+	// Ask again in the other order: the cache must still keep them apart.
+	if b2, _ := read("company-b"); b2["PT-A"]["budget"] != nil {
+		t.Errorf("company B got company A's cached tile: %v", b2)
+	}
+}
+
+// addHouseholds inserts n in-need households (with home locations) at a point.
+func addHouseholds(t *testing.T, s *geo.Store, prefix string, n int, lon, lat float64) {
+	t.Helper()
+	_, err := s.Pool.Exec(context.Background(), `
+		WITH h AS (INSERT INTO household (register, period, external_id, members, children_u5, stunted)
+			SELECT 'demo', '2026', $1 || g, 4, 1, 1 FROM generate_series(1, $2) g RETURNING id)
+		INSERT INTO pii.household_person (household_id, head_name, location)
+		SELECT id, 'Nama Rahasia', ST_SetSRID(ST_MakePoint($3, $4), 4326) FROM h`, prefix, n, lon, lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool.Exec(context.Background(), `SELECT bump_layer('need')`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var countKey = regexp.MustCompile(`"(households|in_need)"\s*:\s*(\d+)`)
+
+// TestCompanyNeverGetsHouseholds: the need grid is planners'/GIS staff's only;
+// its cells hold ≥ 10 households; a company gets no household counts anywhere.
+func TestCompanyNeverGetsHouseholds(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Sukamaju", 0.01, true)
+	addHouseholds(t, f.owner, "a", 25, 107.002, -6.198)
+	addHouseholds(t, f.owner, "b", 4, 107.008, -6.192) // too few: never shown on its own
+	ctx := context.Background()
+	if _, err := f.owner.EnsurePlan(ctx, geo.Plan{CompanyID: f.cids[1], Year: 2026, VillageCode: "99.01.01.2001", Sector: "kesehatan",
+		Budget: 5, TargetHouseholds: 3, Status: "submitted"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for z := 8; z <= 16; z++ {
+		tl := maptile.At(orb.Point{107.002, -6.198}, maptile.Zoom(z))
+		resp, body := f.get(t, tilePath("need", tl, "geojson"), "planner")
+		if resp.StatusCode != 200 {
+			t.Fatalf("need z%d: %d %s", z, resp.StatusCode, body)
+		}
+		ms := countKey.FindAllStringSubmatch(body, -1)
+		if len(ms) == 0 {
+			t.Errorf("need z%d: no cell shows the 25 households: %s", z, body)
+		}
+		for _, m := range ms {
+			if m[2] != "25" {
+				t.Errorf("need z%d: a cell shows %s households (want only the cell of 25; the 4 must stay hidden)", z, m[2])
+			}
+		}
+		if strings.Contains(body, "Nama") {
+			t.Fatalf("need tile leaks a name")
+		}
+	}
+	if resp, body := f.get(t, "/ogc/collections/need/items", "planner"); resp.StatusCode != 200 || !regexp.MustCompile(`"households"\s*:\s*25\b`).MatchString(body) {
+		t.Errorf("OGC need as planner: %d %.300s", resp.StatusCode, body)
+	}
+
+	// The company: no need layer, and no counts in any layer it may read.
+	for _, layer := range []string{"need"} {
+		for _, path := range []string{tilePath(layer, tileAt, "geojson"), tilePath(layer, tileAt, "mvt"),
+			"/ogc/collections/" + layer, "/ogc/collections/" + layer + "/items", "/tiles/" + layer + ".json"} {
+			if resp, _ := f.get(t, path, "company"); resp.StatusCode != 403 {
+				t.Errorf("company %s: %d, want 403", path, resp.StatusCode)
+			}
+		}
+	}
+	_, cols := f.get(t, "/ogc/collections", "company")
+	if strings.Contains(cols, `"id":"need"`) || !strings.Contains(cols, `"id":"desa"`) {
+		t.Errorf("company's collections: %.500s", cols)
+	}
+	for _, layer := range []string{"desa", "kecamatan", "companies", "plans"} {
+		for _, path := range []string{tilePath(layer, tileAt, "geojson"), "/ogc/collections/" + layer + "/items"} {
+			resp, body := f.get(t, path, "company")
+			if resp.StatusCode != 200 {
+				t.Fatalf("company %s: %d %s", path, resp.StatusCode, body)
+			}
+			if m := countKey.FindString(body); m != "" {
+				t.Errorf("company %s carries a household count %s", path, m)
+			}
+			if strings.Contains(body, "target_households\":3") || strings.Contains(body, "budget_per_year") {
+				t.Errorf("company %s shows another company's plan details or budgets: %.300s", path, body)
+			}
+		}
+	}
+}
+
+// TestStaleCacheAcrossProcesses: with the server running and its cache warm, a
+// boundary set activated by the CLI in another process is served at the next fetch.
+func TestStaleCacheAcrossProcesses(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Lama", 0.01, true)
+	next := f.village(t, "Baru", 0.02, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = f.srv.ListenLayers(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i := 0; !f.srv.LayersLive(); i++ {
+		if i > 500 {
+			t.Fatal("layer listener did not connect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bin := buildCLI(t)
+	p := tilePath("desa", tileAt, "geojson")
+	for i := 0; i < 2; i++ { // the second answer comes from the cache
+		if _, body := f.get(t, p, "planner"); !strings.Contains(body, `"Lama"`) {
+			t.Fatalf("before: %.300s", body)
+		}
+	}
+	cmd := exec.Command(bin, "boundaries", "activate", fmt.Sprint(next))
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+f.url)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sinergi boundaries activate: %v\n%s", err, out)
+	}
+	_, body := f.get(t, p, "planner")
+	if !strings.Contains(body, `"Baru"`) {
+		t.Fatalf("after the CLI activated set %d the tile is stale: %.300s", next, body)
+	}
+	_, metrics := f.get(t, "/metrics", "")
+	if !strings.Contains(metrics, "sinergi_tile_cache_hits_total 1") {
+		t.Errorf("expected exactly one cache hit before the change:\n%s", grepLines(metrics, "sinergi_tile"))
+	}
+
+	// Tokens of tile requests are cached too: revoking one from another process
+	// takes effect at the next request, whether its tile is cached (gis) or not
+	// (planner).
+	if resp, _ := f.get(t, p, "gis"); resp.StatusCode != 200 {
+		t.Fatalf("gis: %d", resp.StatusCode)
+	}
+	revoke := func(user string) {
+		cmd := exec.Command(bin, "users", "revoke", user)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+f.url)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sinergi users revoke: %v\n%s", err, out)
+		}
+	}
+	revoke("u-planner")
+	if resp, body := f.get(t, tilePath("desa", maptile.At(orb.Point{107.015, -6.185}, 13), "geojson"), "planner"); resp.StatusCode != 401 {
+		t.Fatalf("a revoked token still renders tiles: %d %.200s", resp.StatusCode, body)
+	}
+	revoke("u-gis")
+	if resp, body := f.get(t, p, "gis"); resp.StatusCode != 401 {
+		t.Fatalf("a revoked token still reads cached tiles: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// TestRevokedTokenWithoutListener: with no listener running, the token cache is
+// still never trusted past a revocation.
+func TestRevokedTokenWithoutListener(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Sukamaju", 0.01, true)
+	p := tilePath("desa", tileAt, "mvt")
+	for _, who := range []string{"planner", "gis", "planner", "gis"} {
+		if resp, _ := f.get(t, p, who); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", who, resp.StatusCode)
+		}
+	}
+	if _, err := f.owner.RevokeTokens(context.Background(), "u-gis", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.get(t, p, "gis"); resp.StatusCode != 401 {
+		t.Errorf("revoked gis token on a cached tile: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get(t, "/ogc/collections", "gis"); resp.StatusCode != 401 {
+		t.Errorf("revoked gis token on OGC: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get(t, p, "planner"); resp.StatusCode != 200 {
+		t.Errorf("planner after another user's revocation: %d", resp.StatusCode)
+	}
+}
+
+var cliOnce struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// buildCLI builds cmd/sinergi once per test binary.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..")
+		dir, err := os.MkdirTemp("", "sinergi-cli-")
+		if err != nil {
+			cliOnce.err = err
+			return
+		}
+		cliOnce.path = filepath.Join(dir, "sinergi")
+		cmd := exec.Command("go", "build", "-o", cliOnce.path, "./cmd/sinergi")
+		cmd.Dir = root
+		cliOnce.out, cliOnce.err = cmd.CombinedOutput()
+	})
+	if cliOnce.err != nil {
+		t.Fatalf("build cmd/sinergi: %v\n%s", cliOnce.err, cliOnce.out)
+	}
+	return cliOnce.path
+}
+
+// serveReal runs the server on a loopback port until the test ends.
+func serveReal(t *testing.T, srv *api.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String()
+}
+
+func loadRealVillages(t *testing.T, s *geo.Store) {
+	t.Helper()
+	fh, err := os.Open(filepath.Join(geotest.SharedData(t), "bekasi_desa.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	feats, err := geo.ReadBoundaryGeoJSON(fh, "bekasi_desa.geojson", geo.LevelDesa, geo.FieldMap{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, err := s.CreateBoundarySet(ctx, geo.LevelDesa, "bekasi_desa.geojson", "test", feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ActivateBoundarySet(ctx, id, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGDALReadsOGCAndMVT: GDAL's OAPIF driver lists the collections and copies all
+// 187 real villages to a GeoPackage; GDAL's MVT driver reads one of our tiles.
+func TestGDALReadsOGCAndMVT(t *testing.T) {
+	if _, err := exec.LookPath("ogr2ogr"); err != nil {
+		t.Skip("gdal-bin not installed (scripts/deps.sh installs it)")
+	}
+	f := newLayerFixture(t, api.DefaultConfig())
+	loadRealVillages(t, f.owner)
+	base := serveReal(t, f.srv)
+	dir := t.TempDir()
+	hdr := filepath.Join(dir, "headers.txt")
+	if err := os.WriteFile(hdr, []byte("Authorization: Bearer "+f.tokens["gis"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gdal := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "GDAL_HTTP_HEADER_FILE="+hdr, "CPL_DEBUG=OFF")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	out := gdal("ogrinfo", "-ro", "-q", "OAPIF:"+base+"/ogc")
+	for _, want := range []string{"desa", "kecamatan", "companies", "need"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ogrinfo does not list %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "plans") {
+		t.Errorf("gis staff must not see the plans collection:\n%s", out)
+	}
+	gpkg := filepath.Join(dir, "desa.gpkg")
+	gdal("ogr2ogr", "-f", "GPKG", gpkg, "OAPIF:"+base+"/ogc", "desa")
+	info := gdal("ogrinfo", "-ro", "-so", gpkg, "desa")
+	if !strings.Contains(info, "Feature Count: 187") {
+		t.Errorf("the GeoPackage copy of desa does not hold 187 features:\n%s", info)
+	}
+	// Paging: limit 50 gives a next link and 187 matched.
+	resp, body := f.get(t, "/ogc/collections/desa/items?limit=50&offset=150&properties=name", "gis")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"numberMatched":187`) || !strings.Contains(body, `"numberReturned":37`) ||
+		strings.Contains(body, `"rel":"next"`) || !strings.Contains(body, `"rel":"prev"`) || strings.Contains(body, "kecamatan_code") {
+		t.Errorf("items page: %d %.400s", resp.StatusCode, body[max(0, len(body)-600):])
+	}
+	resp, body = f.get(t, "/ogc/collections/desa/items?bbox=107.1,-6.3,107.12,-6.28&limit=5", "gis")
+	if resp.StatusCode != 200 || strings.Contains(body, `"numberMatched":187`) || strings.Contains(body, `"numberMatched":0`) {
+		t.Errorf("bbox: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, body := f.get(t, "/ogc/collections/desa/items/32.16.03.2004", "gis"); resp.StatusCode != 200 || !strings.Contains(body, "Sukawangi") {
+		t.Errorf("one item: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := f.get(t, "/ogc/collections/desa/items/00.00", "gis"); resp.StatusCode != 404 {
+		t.Errorf("missing item: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get(t, "/ogc/collections/desa/items?bbox=1,2,3", "gis"); resp.StatusCode != 400 {
+		t.Errorf("bad bbox: %d", resp.StatusCode)
+	}
+
+	// MVT: one tile over Cikarang, read by GDAL's MVT driver.
+	tl := maptile.At(orb.Point{107.15, -6.3}, 12)
+	resp, body = f.get(t, tilePath("desa", tl, "mvt"), "gis")
+	if resp.StatusCode != 200 || len(body) == 0 {
+		t.Fatalf("mvt: %d", resp.StatusCode)
+	}
+	tdir := filepath.Join(dir, "12", fmt.Sprint(tl.X))
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tfile := filepath.Join(tdir, fmt.Sprintf("%d.mvt", tl.Y))
+	if err := os.WriteFile(tfile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mvtInfo := gdal("ogrinfo", "-ro", "-so", "-al", "MVT:"+tfile)
+	if !strings.Contains(mvtInfo, "Layer name: desa") || strings.Contains(mvtInfo, "Feature Count: 0") {
+		t.Errorf("GDAL MVT driver:\n%s", mvtInfo)
+	}
+
+	// The OpenAPI document lists the layer routes.
+	resp, body = f.get(t, "/api/openapi.json", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"/tiles/{layer}/{z}/{x}/{y}"`) || !strings.Contains(body, `"/ogc/collections/{id}/items"`) ||
+		!strings.Contains(body, `"/api/v1/villages"`) {
+		t.Errorf("openapi: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// TestDesaTileScoresByRole: with a score run of the active set, desa tiles carry
+// scores; planners get counts, companies only ranks, the hot-spot label and the
+// smoothed score.
+func TestDesaTileScoresByRole(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	set := f.village(t, "Sukamaju", 0.01, true)
+	ctx := context.Background()
+	_, err := f.owner.Pool.Exec(ctx, `
+		WITH r AS (INSERT INTO score_run (period, set_id, weights_id, k) VALUES ('2026', $1, 1, 0.33) RETURNING id)
+		INSERT INTO village_score (run_id, code, kecamatan_code, households, in_need, h, m0, m0_eb, density, hotspot, rank, rank_kecamatan, detail)
+		SELECT id, '99.01.01.2001', '99.01.01', 40, 3, 0.075, 0.05, 0.061, 2.5, 'hot', 1, 1, '{}' FROM r`, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.owner.Pool.Exec(ctx, `SELECT bump_layer('desa')`); err != nil {
+		t.Fatal(err)
+	}
+	p := tilePath("desa", tileAt, "geojson")
+	_, planner := f.get(t, p, "planner")
+	for _, want := range []string{`"in_need": 3`, `"rank": 1`, `"hotspot": "hot"`, `"m0": 0.05`} {
+		if !strings.Contains(planner, want) {
+			t.Errorf("planner's desa tile lacks %s: %.500s", want, planner)
+		}
+	}
+	_, company := f.get(t, p, "company")
+	for _, want := range []string{`"rank": 1`, `"hotspot": "hot"`, `"m0_eb": 0.061`} {
+		if !strings.Contains(company, want) {
+			t.Errorf("company's desa tile lacks %s: %.500s", want, company)
+		}
+	}
+	for _, no := range []string{"in_need", "households", `"h"`, "density", `"m0"`} {
+		if strings.Contains(company, no) {
+			t.Errorf("company's desa tile carries %s: %.500s", no, company)
+		}
+	}
+	if _, body := f.get(t, "/ogc/collections/desa/items", "company"); strings.Contains(body, "in_need") || !strings.Contains(body, `"rank"`) {
+		t.Errorf("company's OGC desa: %.500s", body)
+	}
+}
