@@ -57,8 +57,8 @@ function isJsonType(ct) {
  * @param {AbortSignal} [opts.signal]
  * @returns {Promise<any>} parsed JSON body (or null for empty bodies)
  */
-export async function request(path, { method = 'GET', json, query, timeoutMs = 30000, signal } = {}) {
-  let url = API_BASE + path;
+export async function request(path, { method = 'GET', json, form, query, timeoutMs = 30000, signal } = {}) {
+  let url = path.startsWith('/tiles/') ? path : API_BASE + path;
   if (query) {
     const qs = new URLSearchParams(query).toString();
     if (qs) url += (url.includes('?') ? '&' : '?') + qs;
@@ -69,6 +69,8 @@ export async function request(path, { method = 'GET', json, query, timeoutMs = 3
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form; // FormData: the browser sets the multipart boundary
   }
 
   const ctrl = new AbortController();
@@ -153,4 +155,50 @@ export function config() {
 /** GET /villages?format=geojson → FeatureCollection of active village boundaries. */
 export function villagesGeoJSON({ signal } = {}) {
   return request('/villages', { query: { format: 'geojson' }, timeoutMs: 90000, signal });
+}
+
+/** GET /villages?format=json with the ranking (sort, kecamatan, period). */
+export function ranking(query = {}, { signal } = {}) {
+  return request('/villages', { query: { format: 'json', ...query }, timeoutMs: 90000, signal });
+}
+
+/** Link (not fetched) to a ranking export: csv, xlsx or geojson. */
+export function exportUrl(format, query = {}) {
+  const qs = new URLSearchParams({ format, ...query }).toString();
+  return `${API_BASE}/villages?${qs}`;
+}
+
+/** GET /villages/{code}: score card, kecamatan/regency summaries, trend, neighbours. */
+export function villageDetail(code, { signal } = {}) {
+  return request(`/villages/${encodeURIComponent(code)}`, { signal });
+}
+
+export const getWeights = () => request('/weights');
+export const putWeights = (body) => request('/weights', { method: 'PUT', json: body, timeoutMs: 120000 });
+export const priorities = () => request('/priorities');
+export const savePriorities = (body) => request('/priorities', { method: 'POST', json: body });
+export const runMatch = (body) => request('/match', { method: 'POST', json: body, timeoutMs: 180000 });
+export const acceptProposal = (id) => request(`/match/${id}/accept`, { method: 'POST' });
+export const plans = (query = {}) => request('/plans', { query });
+export const createPlan = (body) => request('/plans', { method: 'POST', json: body });
+export const approvePlan = (id) => request(`/plans/${id}/approve`, { method: 'POST' });
+export const planStatus = (id, body) => request(`/plans/${id}/status`, { method: 'POST', json: body });
+export const companies = () => request('/companies');
+export const company = (id) => request(`/companies/${id}`);
+export const companyRings = (id) => request(`/companies/${id}/rings`);
+export const companyNeighbours = (id) => request(`/companies/${id}/neighbours`);
+export const companySuggestions = (id) => request(`/companies/${id}/suggestions`);
+export const coverage = (year) => request('/coverage', { query: { year: String(year) } });
+export const boundarySets = () => request('/boundaries');
+/** POST /boundaries (multipart): the validation report; dry runs store nothing. */
+export const uploadBoundaries = (form) => request('/boundaries', { method: 'POST', form, timeoutMs: 600000 });
+export const boundaryDiff = (id) => request(`/boundaries/${id}/diff`, { timeoutMs: 600000 });
+export const activateBoundaries = (id) => request(`/boundaries/${id}/activate`, { method: 'POST', timeoutMs: 600000 });
+/** GET /villages/{code}/households?purpose= (officer; the server writes an audit row). */
+export const households = (code, purpose) =>
+  request(`/villages/${encodeURIComponent(code)}/households`, { query: { purpose }, timeoutMs: 60000 });
+
+/** GET /tiles/{layer}/{z}/{x}/{y}.geojson */
+export function tile(layer, z, x, y, { signal } = {}) {
+  return request(`/tiles/${layer}/${z}/${x}/${y}.geojson`, { signal, timeoutMs: 60000 });
 }

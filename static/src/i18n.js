@@ -150,6 +150,14 @@ const dict = {
   },
 };
 
+/**
+ * Add translations (components register their own strings at import time).
+ * @param {{id: Record<string,string>, en: Record<string,string>}} more
+ */
+export function extend(more) {
+  for (const lang of LANGS) Object.assign(dict[lang], more[lang] || {});
+}
+
 let current = readStoredLang();
 const listeners = new Set();
 

@@ -87,10 +87,25 @@ function addBasemap(map, url, attribution, onUnavailable) {
  * @param {object} opts
  * @param {(props: object) => Node|string} opts.tooltip content for the hover tooltip
  * @param {(props: object) => void} opts.onSelect called when a village is clicked/selected
+ * @param {(props: object) => object} [opts.fill] base fill (choropleth) for a village: {fillColor, fillOpacity}
+ * @param {(props: object) => object|null} [opts.mark] extra outline (priority list, diff…) or null
+ * @param {(code: string|null) => void} [opts.onHover] hover entered (code) / left (null)
+ * @param {(props: object) => boolean} [opts.onClick] return true to swallow a click (e.g. picking mode)
  */
-export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
+export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark, onHover, onClick }) {
   const byCode = new Map();
   let selected = null;
+  let hovered = null;
+
+  function styleOf(lyr) {
+    const p = lyr.feature.properties || {};
+    const base = { ...STYLES.base, ...(fill ? fill(p) : {}) };
+    const m = mark ? mark(p) : null;
+    if (m) Object.assign(base, m);
+    if (lyr === selected) return { ...base, ...pick(STYLES.selected, ['color', 'weight', 'opacity']), fillOpacity: Math.max(base.fillOpacity, 0.55) };
+    if (lyr === hovered) return { ...base, ...pick(STYLES.hover, ['color', 'weight', 'opacity']) };
+    return base;
+  }
 
   const layer = L.geoJSON(geojson, {
     style: () => ({ ...STYLES.base, className: 'sinergi-village' }),
@@ -103,14 +118,15 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
       }, { sticky: true, direction: 'top', offset: [0, -8], opacity: 1, className: 'village-tooltip' });
       lyr.on({
         mouseover() {
-          if (lyr !== selected) lyr.setStyle(STYLES.hover);
-          lyr.bringToFront();
-          if (selected && selected !== lyr) selected.bringToFront();
+          setHover(lyr);
+          onHover?.(p.code ?? null);
         },
         mouseout() {
-          lyr.setStyle(lyr === selected ? STYLES.selected : STYLES.base);
+          if (hovered === lyr) setHover(null);
+          onHover?.(null);
         },
         click() {
+          if (onClick && onClick(p)) return;
           select(lyr);
         },
       });
@@ -119,16 +135,34 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
 
   // Chromium puts SVG elements with focus listeners (Leaflet adds them for
   // tooltips) into the Tab order: ~180 stops before the side panel. Keyboard
-  // users pick villages with the panel's list instead.
-  layer.eachLayer((lyr) => lyr.getElement?.()?.setAttribute('tabindex', '-1'));
+  // users pick villages with the panel's list and the ranking table instead.
+  layer.eachLayer((lyr) => {
+    const el = lyr.getElement?.();
+    if (!el) return;
+    el.setAttribute('tabindex', '-1');
+    if (lyr.feature?.properties?.code != null) el.dataset.code = String(lyr.feature.properties.code);
+    lyr.setStyle(styleOf(lyr));
+  });
+
+  function setHover(lyr) {
+    const prev = hovered;
+    hovered = lyr;
+    if (prev && prev !== lyr) prev.setStyle(styleOf(prev));
+    if (lyr) {
+      lyr.setStyle(styleOf(lyr));
+      lyr.bringToFront();
+      if (selected && selected !== lyr) selected.bringToFront();
+    }
+  }
 
   function select(lyr, { zoom = false } = {}) {
-    if (selected && selected !== lyr) selected.setStyle(STYLES.base);
+    const prev = selected;
     selected = lyr;
+    if (prev && prev !== lyr) prev.setStyle(styleOf(prev));
     if (lyr) {
-      lyr.setStyle(STYLES.selected);
+      lyr.setStyle(styleOf(lyr));
       lyr.bringToFront();
-      if (zoom) map.fitBounds(lyr.getBounds(), { maxZoom: 15, padding: [24, 24] });
+      if (zoom) map.flyToBounds(lyr.getBounds(), { maxZoom: 14, padding: [24, 24], duration: 0.6 });
     }
     onSelect(lyr ? lyr.feature.properties || {} : null);
   }
@@ -141,9 +175,33 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
     selectCode(code, opts) {
       select(code == null ? null : byCode.get(String(code)) || null, opts);
     },
+    selectedCode: () => selected?.feature?.properties?.code ?? null,
+    /** Highlight a village as if hovered (from the ranking table); null clears. */
+    hoverCode(code) {
+      setHover(code == null ? null : byCode.get(String(code)) || null);
+    },
     zoomTo(code) {
       const lyr = byCode.get(String(code));
-      if (lyr) map.fitBounds(lyr.getBounds(), { maxZoom: 15, padding: [24, 24] });
+      if (lyr) map.flyToBounds(lyr.getBounds(), { maxZoom: 14, padding: [24, 24], duration: 0.6 });
+    },
+    /** Zoom to a set of codes (a kecamatan). */
+    zoomToCodes(codes) {
+      let b = null;
+      for (const c of codes) {
+        const lyr = byCode.get(String(c));
+        if (!lyr) continue;
+        b = b ? b.extend(lyr.getBounds()) : L.latLngBounds(lyr.getBounds().getSouthWest(), lyr.getBounds().getNorthEast());
+      }
+      if (b) map.flyToBounds(b, { padding: [24, 24], duration: 0.6 });
+    },
+    centerOf(code) {
+      const lyr = byCode.get(String(code));
+      return lyr ? lyr.getBounds().getCenter() : null;
+    },
+    props: (code) => byCode.get(String(code))?.feature?.properties || null,
+    /** Re-apply fill/mark styles (choropleth or marks changed). */
+    restyle() {
+      layer.eachLayer((l) => l.setStyle(styleOf(l)));
     },
     /** Re-render the open tooltip (e.g. after a language change). */
     refreshTooltips() {
@@ -152,6 +210,12 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect }) {
       });
     },
   };
+}
+
+function pick(o, keys) {
+  const out = {};
+  for (const k of keys) out[k] = o[k];
+  return out;
 }
 
 /** Set the zoom buttons' titles / accessible names (Leaflet's are English only). */

@@ -440,25 +440,28 @@ function suite() {
     });
 
     test('(g) every demo role gets the map or a visible reason', { timeout: TEST_TIMEOUT * 2 }, async () => {
-      for (const user of users) {
-        const { context, page, pageErrors } = await openPage();
-        try {
-          const state = await signIn(page, user, ['ready', 'error']);
-          const roleText = (await page.locator('#user-role').innerText()).trim();
-          assert.ok(roleText.length > 0, `role label shown for ${user.role}`);
-          if (state === 'ready') {
-            assert.ok(Number(await page.evaluate(() => document.body.dataset.villages)) > 0, `${user.role}: villages drawn`);
-          } else {
-            const alert = page.locator('#map-alert [role="alert"]');
-            await alert.waitFor({ state: 'visible' });
-            assert.ok((await alert.innerText()).trim().length > 0, `${user.role}: error explained`);
+      // One browser context per role, in parallel (each signs in on its own).
+      await Promise.all(
+        users.map(async (user) => {
+          const { context, page, pageErrors } = await openPage();
+          try {
+            const state = await signIn(page, user, ['ready', 'error']);
+            const roleText = (await page.locator('#user-role').innerText()).trim();
+            assert.ok(roleText.length > 0, `role label shown for ${user.role}`);
+            if (state === 'ready') {
+              assert.ok(Number(await page.evaluate(() => document.body.dataset.villages)) > 0, `${user.role}: villages drawn`);
+            } else {
+              const alert = page.locator('#map-alert [role="alert"]');
+              await alert.waitFor({ state: 'visible' });
+              assert.ok((await alert.innerText()).trim().length > 0, `${user.role}: error explained`);
+            }
+            await page.screenshot({ path: join(ARTIFACTS, `role-${user.role}.png`) });
+            assertNoPageErrors(pageErrors);
+          } finally {
+            await context.close();
           }
-          await page.screenshot({ path: join(ARTIFACTS, `role-${user.role}.png`) });
-          assertNoPageErrors(pageErrors);
-        } finally {
-          await context.close();
-        }
-      }
+        }),
+      );
     });
   });
 }

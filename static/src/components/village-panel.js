@@ -31,7 +31,7 @@ export function villageLabel(p) {
  * @param {(code: string|null) => void} o.onPick user picked a village from the list
  * @param {(code: string) => void} o.onZoom user asked to zoom to the village
  */
-export function createVillagePanel({ select, details, onPick, onZoom }) {
+export function createVillagePanel({ select, details, onPick, onZoom, extra, actions }) {
   let villages = [];
   let current = null;
 
@@ -93,9 +93,12 @@ export function createVillagePanel({ select, details, onPick, onZoom }) {
           'div',
           { class: 'panel-actions' },
           h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => onZoom(p.code) }, t('panel.zoomTo')),
+          actions ? actions(p) : null,
         ),
+        h('div', { class: 'village-extra', id: 'village-extra' }),
       ),
     );
+    extra?.(p, details.querySelector('#village-extra'));
   }
 
   return {
