@@ -18,9 +18,10 @@ import (
 )
 
 type fixture struct {
-	srv    *api.Server
-	owner  *geo.Store
-	tokens map[geo.Role]string
+	companyID int64
+	srv       *api.Server
+	owner     *geo.Store
+	tokens    map[geo.Role]string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -32,6 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.companyID = cid
 	for _, r := range geo.Roles {
 		nu := geo.NewUser{Name: "u-" + string(r), Role: r, Password: "kata-sandi-" + string(r)}
 		if r == geo.RoleCompany {

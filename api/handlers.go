@@ -2,42 +2,12 @@ package api
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bapeda-bekasi/sinergi/geo"
 )
-
-func (s *Server) villages(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	switch f := c.Query("format", "json"); f {
-	case "geojson":
-		b, err := s.web.ActiveVillagesGeoJSON(ctx)
-		if err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, "application/geo+json")
-		return c.Send(b)
-	case "json":
-		vs, err := s.web.ActiveVillages(ctx)
-		if err != nil {
-			return err
-		}
-		return c.JSON(fiber.Map{"villages": vs, "count": len(vs)})
-	default:
-		return problem(fiber.StatusBadRequest, "format "+strconv.Quote(f)+" is not supported (use json or geojson)")
-	}
-}
-
-func (s *Server) boundarySets(c *fiber.Ctx) error {
-	sets, err := s.web.BoundarySets(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"sets": sets})
-}
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
 	us, err := s.web.Users(c.UserContext())

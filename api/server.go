@@ -37,6 +37,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
+	// TileCacheBytes bounds the tile cache: 0 = SINERGI_TILE_CACHE_MB or 256 MB, < 0 = off.
+	TileCacheBytes int64
 }
 
 // DefaultConfig returns the defaults.
@@ -62,6 +64,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	reqs    *prometheus.CounterVec
 	dur     *prometheus.HistogramVec
+	tiles   *tileService // tile cache and layer versions (api/tiles.go)
 }
 
 // New builds the server and its routes.
@@ -74,6 +77,7 @@ func New(cfg Config, web, owner *geo.Store, log *slog.Logger) *Server {
 	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sinergi_http_request_duration_seconds",
 		Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
 	s.reg.MustRegister(s.reqs, s.dur)
+	s.tiles = newTileService(s, cfg.TileCacheBytes)
 
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sinergi",
@@ -108,9 +112,40 @@ func (s *Server) routes() {
 	v1.Get("/audit", allow(geo.RoleAdmin), s.audit)
 	v1.Get("/villages", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleOfficer, geo.RoleGIS), s.villages)
 	v1.Get("/boundaries", allow(geo.RolePlanner, geo.RoleGIS), s.boundarySets)
+	v1.Post("/boundaries", allow(geo.RoleGIS), s.importBoundaries)
+	v1.Get("/boundaries/active", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleOfficer, geo.RoleGIS), s.activeBoundaries)
+	v1.Get("/boundaries/:id/diff", allow(geo.RolePlanner, geo.RoleGIS), s.boundaryDiff)
+	v1.Post("/boundaries/:id/activate", allow(geo.RoleGIS), s.activateBoundaries)
+	v1.Get("/villages/:code", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleOfficer, geo.RoleGIS), s.villageDetail)
+	v1.Get("/weights", allow(geo.RolePlanner), s.getWeights)
+	v1.Put("/weights", allow(geo.RolePlanner), s.putWeights)
+	v1.Get("/priorities", allow(geo.RolePlanner), s.getPriorities)
+	v1.Post("/priorities", allow(geo.RolePlanner), s.postPriorities)
+	v1.Get("/companies", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleGIS), s.listCompanies)
+	v1.Post("/companies", allow(geo.RolePlanner), s.createCompany)
+	v1.Get("/companies/:id", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleGIS), s.getCompany)
+	v1.Put("/companies/:id", allow(geo.RolePlanner, geo.RoleCompany), s.updateCompany)
+	v1.Delete("/companies/:id", allow(geo.RolePlanner), s.deleteCompany)
+	v1.Get("/companies/:id/rings", allow(geo.RolePlanner, geo.RoleCompany), s.companyRings)
+	v1.Get("/companies/:id/neighbours", allow(geo.RolePlanner, geo.RoleCompany), s.companyNeighbours)
+	v1.Get("/companies/:id/suggestions", allow(geo.RolePlanner, geo.RoleCompany), s.companySuggestions)
+	v1.Get("/plans", allow(geo.RolePlanner, geo.RoleCompany, geo.RoleGIS), s.listPlans)
+	v1.Post("/plans", allow(geo.RolePlanner, geo.RoleCompany), s.createPlan)
+	v1.Post("/plans/:id/approve", allow(geo.RolePlanner), s.approvePlan)
+	v1.Post("/plans/:id/status", allow(geo.RolePlanner, geo.RoleCompany), s.planStatus)
+	v1.Get("/coverage", allow(geo.RolePlanner), s.coverage)
+	v1.Get("/match/rules", allow(geo.RolePlanner), s.listMatchRules)
+	v1.Post("/match/rules", allow(geo.RolePlanner), s.addMatchRule)
+	v1.Post("/match", allow(geo.RolePlanner), s.match)
+	v1.Get("/match/:id", allow(geo.RolePlanner), s.getProposal)
+	v1.Post("/match/:id/accept", allow(geo.RolePlanner), s.acceptProposal)
+	v1.Post("/households/import", allow(geo.RoleGIS), s.importHouseholds)
+	v1.Get("/villages/:code/households", allow(geo.RoleOfficer), s.officerHouseholds)
 	v1.Use(func(c *fiber.Ctx) error {
 		return problem(fiber.StatusNotFound, "no such API route: "+c.Method()+" "+c.Path())
 	})
+
+	s.layerRoutes() // /tiles, /ogc, /api/openapi.json (api/tiles.go)
 
 	if static.Built() {
 		// index.html, app.js and app.css keep their names across builds: make browsers revalidate.
@@ -147,6 +182,7 @@ func (s *Server) Listen(ctx context.Context, addr string) error {
 // Serve serves on ln until ctx is cancelled.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
+	go func() { _ = s.ListenLayers(ctx) }() // tile cache invalidation (api/tiles.go)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
 	case err := <-errc:

@@ -48,10 +48,18 @@ func commands() []command {
 		{"migrate", "migrate", runMigrate},
 		{"demo", "demo [--seed 1] [--households 200000]", runDemo},
 		{"users", "users add --name N --role R [--company ID] [--area CODES] | passwd NAME | list | token NAME | revoke NAME", runUsers},
-		{"boundaries", "boundaries import FILE --level desa|kecamatan [--code-field F] [--name-field F] [--activate] | list | activate ID", runBoundaries},
+		{"boundaries", boundariesUsage, runBoundaries},
 		{"backup", "backup FILE", runBackup},
 		{"restore", "restore FILE [--no-safety-backup]", runRestore},
-		{"households", "households generate --n N [--seed S] [--boundaries FILE] [--population FILE] [--dirty P]", runHouseholds},
+		{"score", "score [--period P] [--tolerance 5] [--seed S] [--permutations 999]", runScore},
+		{"indicators", "indicators import FILE [--crosswalk FILE] [--year Y] [--source S]", runIndicators},
+		{"priorities", "priorities import FILE [--name N] [--year Y] [--match auto|code|name] [--dry-run]", runPriorities},
+		{"households", "households import FILE --register R --period P [--source S] [--strict] [--retire-missing] [--gap M] | erase ID --register R [--note N] | generate --n N [--seed S] [--boundaries FILE] [--population FILE] [--dirty P]", runHouseholds},
+		{"population", "population import FILE [--year Y] [--source S]", runPopulation},
+		{"hashkey", "hashkey status | rotate --new-key-file F", runHashKey},
+		{"companies", companiesUsage, runCompanies},
+		{"plans", plansUsage, runPlans},
+		{"match", matchUsage, runMatch},
 	}
 }
 

@@ -57,6 +57,7 @@ type Result struct {
 	PlansWritten     int              `json:"plans_written"`
 	Users            []Credential     `json:"users"`
 	UsersWritten     int              `json:"users_written"`
+	ScoresComputed   bool             `json:"scores_computed"`
 }
 
 // ErrNotDemo is returned when the database holds data that is not the demo's.
@@ -152,6 +153,20 @@ func Load(ctx context.Context, st *geo.Store, key geo.HashKey, opt Options) (Res
 		if written {
 			res.PlansWritten++
 		}
+	}
+
+	// Scores, so the map has a ranking at once; only when missing or stale, so a
+	// repeated demo writes nothing.
+	rk, err := st.Ranking(ctx, "")
+	if err != nil && !errors.Is(err, geo.ErrNoScores) {
+		return res, err
+	}
+	if rk.Run == nil || rk.Stale {
+		progress("skor kebutuhan / need scores")
+		if _, err := st.RecomputeScores(ctx, "demo"); err != nil {
+			return res, fmt.Errorf("demo scores: %w", err)
+		}
+		res.ScoresComputed = true
 	}
 
 	progress("pengguna / users")

@@ -56,6 +56,9 @@ func TestDemoLoadIsIdempotent(t *testing.T) {
 	if r1.Villages < 150 || r1.Kecamatan < 15 || r1.Households.Inserted != 3000 || r1.Companies != 13 || r1.Plans == 0 {
 		t.Fatalf("first load: %+v", r1)
 	}
+	if !r1.ScoresComputed {
+		t.Fatal("first demo load computed no scores")
+	}
 	if len(r1.Users) != 5 || r1.UsersWritten != 5 {
 		t.Fatalf("users: %+v", r1.Users)
 	}
@@ -77,7 +80,7 @@ func TestDemoLoadIsIdempotent(t *testing.T) {
 			t.Errorf("%s: %d rows before, %d after the second load", k, n, after[k])
 		}
 	}
-	if r2.Households.Inserted+r2.Households.Updated != 0 || r2.CompaniesWritten != 0 || r2.PlansWritten != 0 || r2.UsersWritten != 0 {
+	if r2.Households.Inserted+r2.Households.Updated != 0 || r2.CompaniesWritten != 0 || r2.PlansWritten != 0 || r2.UsersWritten != 0 || r2.ScoresComputed {
 		t.Errorf("second load reports writes: %+v", r2)
 	}
 	// The printed credentials work.
