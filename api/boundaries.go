@@ -196,6 +196,7 @@ func (s *Server) activateBoundaries(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	s.refreshScores(ctx, u.Name)
 	return c.JSON(res)
 }
 

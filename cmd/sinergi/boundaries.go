@@ -81,6 +81,7 @@ func runBoundaries(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		refreshScores(ctx, e, st)
 		return e.out(map[string]any{"id": id, "active": true, "activation": res}, func(w io.Writer) {
 			if res.AlreadyActive {
 				fmt.Fprintf(w, "boundary set %d is already active\n", id)
@@ -204,6 +205,7 @@ func boundariesImport(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("set %d loaded as draft but not activated: %w", rep.SetID, err)
 		}
 		act = &a
+		refreshScores(ctx, e, st)
 	}
 	return e.out(map[string]any{"id": rep.SetID, "level": opt.Level, "features": rep.Loaded, "active": act != nil,
 		"dry_run": opt.DryRun, "report": rep, "activation": act}, func(w io.Writer) {

@@ -157,16 +157,9 @@ func Load(ctx context.Context, st *geo.Store, key geo.HashKey, opt Options) (Res
 
 	// Scores, so the map has a ranking at once; only when missing or stale, so a
 	// repeated demo writes nothing.
-	rk, err := st.Ranking(ctx, "")
-	if err != nil && !errors.Is(err, geo.ErrNoScores) {
-		return res, err
-	}
-	if rk.Run == nil || rk.Stale {
-		progress("skor kebutuhan / need scores")
-		if _, err := st.RecomputeScores(ctx, "demo"); err != nil {
-			return res, fmt.Errorf("demo scores: %w", err)
-		}
-		res.ScoresComputed = true
+	progress("skor kebutuhan / need scores")
+	if res.ScoresComputed, err = st.RefreshScores(ctx, "demo"); err != nil {
+		return res, fmt.Errorf("demo scores: %w", err)
 	}
 
 	progress("pengguna / users")
