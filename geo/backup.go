@@ -129,7 +129,8 @@ func liveErasures(ctx context.Context, url string) ([]erasure, error) {
 }
 
 // reapplyErasuresSQL records the erasures again (when the backup predates them)
-// and removes the personal data they name.
+// and removes the households they name, in every period, as `households erase`
+// does (their personal data goes with them).
 func reapplyErasuresSQL(es []erasure) string {
 	var b strings.Builder
 	b.WriteString("SELECT 1;\n")
@@ -137,8 +138,7 @@ func reapplyErasuresSQL(es []erasure) string {
 		fmt.Fprintf(&b, `INSERT INTO pii.erasure (register, external_id, requested_at, requested_by, note)
 SELECT %[1]s, %[2]s, %[3]s::timestamptz, %[4]s, %[5]s
 WHERE NOT EXISTS (SELECT 1 FROM pii.erasure WHERE register = %[1]s AND external_id = %[2]s AND requested_at = %[3]s::timestamptz);
-DELETE FROM pii.household_person p USING public.household h
-WHERE p.household_id = h.id AND h.register = %[1]s AND h.external_id = %[2]s;
+DELETE FROM public.household WHERE register = %[1]s AND external_id = %[2]s;
 `, quote(e.register), quote(e.externalID), quote(e.requestedAt), quote(e.requestedBy), quote(e.note))
 	}
 	return b.String()

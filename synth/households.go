@@ -501,6 +501,7 @@ const (
 	spoilMissingField        // one column fewer
 	spoilDecimalComma        // "107,123456"
 	spoilBlankCoords         // empty longitude and latitude
+	spoilLatin1              // the head's name in Latin-1 (Windows-1252) inside a UTF-8 file
 	numSpoils
 )
 
@@ -515,7 +516,8 @@ var numberWords = [...]string{"nol", "satu", "dua", "tiga", "empat", "lima", "en
 // swapped; a count written as a word ("tiga"); coordinates 0,0 or far
 // outside (sign dropped, decimal point shifted); balita_stunting greater
 // than balita; the id of an earlier row; a missing column; a decimal comma
-// in the coordinates ("107,123456"); blank coordinates. Quoting stays valid CSV.
+// in the coordinates ("107,123456"); blank coordinates; the head's name in Latin-1
+// (mixed encodings: the file is then not valid UTF-8). Quoting stays valid CSV.
 func WriteHouseholdsCSV(w io.Writer, villages []Village, opt HouseholdOptions) error {
 	if !(opt.Dirty >= 0 && opt.Dirty <= 1) {
 		return fmt.Errorf("synth: Dirty must be in [0, 1], got %v", opt.Dirty)
@@ -611,6 +613,9 @@ func spoil(r *rand.Rand, rec []string, kind int, earlierIDs []string) []string {
 		rec[lat] = strings.Replace(rec[lat], ".", ",", 1)
 	case spoilBlankCoords:
 		rec[lon], rec[lat] = "", ""
+	case spoilLatin1:
+		// A row pasted from a spreadsheet saved in Windows-1252: "é" as the single byte 0xE9.
+		rec[3] += " Andr\xe9"
 	}
 	return rec
 }

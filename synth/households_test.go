@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -283,6 +284,9 @@ func rowProblem(rec []string, seen map[string]bool) string {
 	if seen[rec[0]] {
 		return "duplicate id"
 	}
+	if !utf8.ValidString(strings.Join(rec, "")) {
+		return "not UTF-8"
+	}
 	for _, c := range []int{8, 9, 10, 11, 12, 13} {
 		if _, err := strconv.Atoi(rec[c]); err != nil {
 			return "non-numeric " + HouseholdCSVHeader[c]
@@ -356,7 +360,7 @@ func TestWriteHouseholdsCSVDirty(t *testing.T) {
 				t.Errorf("dirty share %.4f, want %.2f±0.01", share, tt.dirty)
 			}
 			if tt.dirty > 0 {
-				for _, k := range []string{"field count", "duplicate id", "non-numeric jumlah_anggota", "blank coordinates", "unparsable coordinates", "coordinates out of area", "stunted > under-fives"} {
+				for _, k := range []string{"field count", "duplicate id", "non-numeric jumlah_anggota", "blank coordinates", "not UTF-8", "unparsable coordinates", "coordinates out of area", "stunted > under-fives"} {
 					if kinds[k] == 0 {
 						t.Errorf("no spoiled row of kind %q (%v)", k, kinds)
 					}
