@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,29 @@ type HouseholdReader struct {
 	Ignored []string
 	raw     [numFields]string
 	has     [numFields]bool
+	// Extra yes/no flags: columns (or properties) named flag_<name> or bendera_<name>.
+	flagCols []flagCol
+	flagRaw  []flagCol
+}
+
+// flagCol is an extra flag column: its name and, per row, its index or raw value.
+type flagCol struct {
+	name string
+	idx  int
+	raw  string
+}
+
+var flagNameRe = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
+
+// flagName returns the flag a header names ("flag_disabilitas" → "disabilitas"), or "".
+func flagName(header string) string {
+	h := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header, "\ufeff")))
+	for _, p := range []string{"flag_", "bendera_"} {
+		if n, ok := strings.CutPrefix(h, p); ok && flagNameRe.MatchString(n) {
+			return n
+		}
+	}
+	return ""
 }
 
 type countingReader struct {
@@ -215,6 +239,10 @@ func (h *HouseholdReader) openCSV() error {
 	for i, c := range header {
 		if !utf8.ValidString(c) {
 			return fmt.Errorf("%s: baris 1 (header): kolom %d bukan UTF-8 (column %d is not UTF-8; save the file as UTF-8)", h.name, i+1, i+1)
+		}
+		if n := flagName(c); n != "" {
+			h.flagCols = append(h.flagCols, flagCol{name: n, idx: i})
+			continue
 		}
 		f, ok := fieldAliases[normHeader(c)]
 		if !ok {
@@ -337,6 +365,10 @@ func (h *HouseholdReader) Next() (rec HouseholdRecord, ok bool, err error) {
 				h.raw[f] = ""
 			}
 		}
+		h.flagRaw = h.flagRaw[:0]
+		for _, fc := range h.flagCols {
+			h.flagRaw = append(h.flagRaw, flagCol{name: fc.name, raw: fields[fc.idx]})
+		}
 		rec := h.convert(row)
 		return rec, true, nil
 	}
@@ -363,7 +395,12 @@ func (h *HouseholdReader) nextGeoJSON() (HouseholdRecord, bool, error) {
 	for i := range h.raw {
 		h.raw[i], h.has[i] = "", false
 	}
+	h.flagRaw = h.flagRaw[:0]
 	for k, v := range f.Properties {
+		if n := flagName(k); n != "" && v != nil {
+			h.flagRaw = append(h.flagRaw, flagCol{name: n, raw: fmt.Sprint(v)})
+			continue
+		}
 		fi, ok := fieldAliases[normHeader(k)]
 		if !ok || v == nil {
 			continue
@@ -452,6 +489,16 @@ func (h *HouseholdReader) convert(row int64) HouseholdRecord {
 		return bad("miskin_ekstrem bukan ya/tidak (miskin_ekstrem is not a yes/no value)")
 	}
 	rec.ExtremePoor = poor
+	for _, fc := range h.flagRaw {
+		b, err := parseFlag(fc.raw)
+		if err != nil || !utf8.ValidString(fc.raw) {
+			return bad(fmt.Sprintf("flag_%s bukan ya/tidak (flag_%s is not a yes/no value)", fc.name, fc.name))
+		}
+		if rec.Flags == nil {
+			rec.Flags = make(map[string]bool, len(h.flagRaw))
+		}
+		rec.Flags[fc.name] = b
+	}
 	ls, ts := strings.TrimSpace(h.raw[fLon]), strings.TrimSpace(h.raw[fLat])
 	switch {
 	case ls == "" && ts == "":

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +32,8 @@ type HouseholdRecord struct {
 	ExtremePoor      bool
 	Decile           int // 0 = unknown
 	UnemployedAdults int
+	// Flags are extra yes/no flags (columns flag_<name>), stored in household.flags.
+	Flags map[string]bool
 	// Line is the row's place in its file (0: numbered in order of arrival).
 	Line int64
 	// Rejected marks a row that failed a check: only its id is kept, so that
@@ -125,7 +128,7 @@ func (r *recordSource) Next() bool {
 func (r *recordSource) Values() ([]any, error) {
 	c := &r.cur
 	if r.vals == nil {
-		r.vals = make([]any, 17)
+		r.vals = make([]any, 18)
 	}
 	v := r.vals
 	v[0], v[1] = c.Line, !c.Rejected
@@ -151,6 +154,11 @@ func (r *recordSource) Values() ([]any, error) {
 	v[3], v[4], v[5], v[6], v[7], v[8], v[9] = c.KKHash, c.NIKHash, c.HeadName, c.Address, rep, lon, lat
 	v[10], v[11], v[12], v[13], v[14], v[15] = int32(c.Members), int32(c.ChildrenU5), int32(c.Stunted), c.ExtremePoor, decile, int32(c.UnemployedAdults)
 	v[16] = r.sum(c)
+	if len(c.Flags) > 0 {
+		v[17] = c.Flags
+	} else {
+		v[17] = nil
+	}
 	return v, nil
 }
 
@@ -173,6 +181,21 @@ func (r *recordSource) sum(c *HouseholdRecord) []byte {
 		b = append(b, 1)
 	} else {
 		b = append(b, 0)
+	}
+	if len(c.Flags) > 0 { // rows without flags keep the digest they had before flags existed
+		keys := make([]string, 0, len(c.Flags))
+		for k := range c.Flags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			str(k)
+			if c.Flags[k] {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		}
 	}
 	r.buf = b
 	r.digest.Reset()
@@ -252,13 +275,13 @@ func (s *Store) ImportHouseholds(ctx context.Context, spec ImportSpec, next func
 		}
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE hh_raw (line bigint, ok bool, external_id text, kk_hash bytea, nik_hash bytea,
 			head_name text, address text, reported_village text, lon float8, lat float8, members int, children_u5 int,
-			stunted int, extreme_poor bool, decile smallint, unemployed_adults int, digest bytea) ON COMMIT DROP`); err != nil {
+			stunted int, extreme_poor bool, decile smallint, unemployed_adults int, digest bytea, flags jsonb) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		src := &recordSource{next: next, digest: hmac.New(sha256.New, salt)}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"hh_raw"}, []string{"line", "ok", "external_id", "kk_hash", "nik_hash",
 			"head_name", "address", "reported_village", "lon", "lat", "members", "children_u5", "stunted", "extreme_poor",
-			"decile", "unemployed_adults", "digest"}, src); err != nil {
+			"decile", "unemployed_adults", "digest", "flags"}, src); err != nil {
 			return fmt.Errorf("%s: salin baris (copy rows): %w", spec.File, err)
 		}
 		res.Rows, res.Rejected = src.n, src.rejected
@@ -371,9 +394,10 @@ func (s *Store) ImportHouseholds(ctx context.Context, spec ImportSpec, next func
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO household (id, register, period, external_id, source, link_key, members, children_u5, stunted,
 				extreme_poor, poverty_decile, unemployed_adults, reported_village, batch_id, village_code, assigned_set,
-				assign_method, row_digest, hash_key_id)
+				assign_method, row_digest, hash_key_id, flags)
 			SELECT s.hh_id, $1, $2, s.external_id, $3, s.kk_hash, s.members, s.children_u5, s.stunted, s.extreme_poor, s.decile,
-				s.unemployed_adults, s.reported_village, $4, a.code, $5::bigint, a.method, s.digest, $6
+				s.unemployed_adults, s.reported_village, $4, a.code, $5::bigint, a.method, s.digest, $6,
+				coalesce(s.flags, '{}'::jsonb)
 			FROM hh_stage s LEFT JOIN hh_assign a ON a.key = s.hh_id
 			WHERE s.state = 'new'`, spec.Register, spec.Period, spec.Source, res.BatchID, assignedSet, nullStr(spec.KeyID)); err != nil {
 			return fmt.Errorf("%s: tulis rumah tangga baru (insert households): %w", spec.File, err)
@@ -392,7 +416,7 @@ func (s *Store) ImportHouseholds(ctx context.Context, spec ImportSpec, next func
 				stunted = s.stunted, extreme_poor = s.extreme_poor, poverty_decile = s.decile,
 				unemployed_adults = s.unemployed_adults, reported_village = s.reported_village, batch_id = $2,
 				village_code = a.code, assigned_set = $3::bigint, assign_method = a.method, retired_at = NULL,
-				row_digest = s.digest, hash_key_id = $4, updated_at = now()
+				row_digest = s.digest, hash_key_id = $4, flags = coalesce(s.flags, '{}'::jsonb), updated_at = now()
 			FROM hh_stage s LEFT JOIN hh_assign a ON a.key = s.hh_id
 			WHERE h.id = s.hh_id AND s.state = 'changed'`, spec.Source, res.BatchID, assignedSet, nullStr(spec.KeyID)); err != nil {
 			return fmt.Errorf("%s: perbarui rumah tangga (update households): %w", spec.File, err)
