@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -153,6 +154,22 @@ func TestVillagesByRole(t *testing.T) {
 	}
 	if resp, _ := f.do(t, "GET", "/api/v1/villages?format=geojson", f.tokens[geo.RoleGIS], ""); resp.StatusCode != 401 {
 		t.Errorf("revoked token: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestAPICompressesJSON(t *testing.T) {
+	f := newFixture(t)
+	resp, body := f.do(t, "GET", "/api/v1/villages?format=geojson", f.tokens[geo.RolePlanner], "", "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("villages with Accept-Encoding gzip: %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !strings.Contains(string(plain), `"FeatureCollection"`) {
+		t.Fatalf("gzip body does not decode to the layer: %v %.100s", err, plain)
 	}
 }
 

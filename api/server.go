@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -102,7 +103,8 @@ func (s *Server) routes() {
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 
-	v1 := a.Group("/api/v1", s.authenticate)
+	// JSON and GeoJSON compress well (the villages layer ~6×); tiles negotiate their own encoding.
+	v1 := a.Group("/api/v1", compress.New(compress.Config{Level: compress.LevelBestSpeed}), s.authenticate)
 	v1.Get("/config", s.config)
 	v1.Post("/login", s.login)
 	v1.Post("/logout", allow(anyRole...), s.logout)
