@@ -44,7 +44,7 @@ func (e *env) out(v any, human func(w io.Writer)) error {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve [--addr 127.0.0.1:8080] [--basemap-url URL] [--no-migrate]", runServe},
+		{"serve", "serve [--addr 127.0.0.1:8080] [--basemap-url URL] [--cookie-secure auto|always|never] [--tile-cache-mb N] [--no-migrate]", runServe},
 		{"migrate", "migrate", runMigrate},
 		{"demo", "demo [--seed 1] [--households 200000]", runDemo},
 		{"users", "users add --name N --role R [--company ID] [--area CODES] | passwd NAME | list | token NAME | revoke NAME", runUsers},

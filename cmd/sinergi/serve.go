@@ -28,9 +28,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.BasemapAttribution, "basemap-attribution", envOr("SINERGI_BASEMAP_ATTRIBUTION", cfg.BasemapAttribution), "basemap attribution")
 	fs.StringVar(&cfg.CookieSecure, "cookie-secure", envOr("SINERGI_COOKIE_SECURE", cfg.CookieSecure), "auto|always|never: Secure flag on the session cookie")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "time limit for each request's database work")
+	tileMB := fs.Int("tile-cache-mb", -1, "tile cache size in MB; 0 turns the cache off (default: SINERGI_TILE_CACHE_MB or 256)")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the schema at start")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	switch {
+	case *tileMB == 0:
+		cfg.TileCacheBytes = -1
+	case *tileMB > 0:
+		cfg.TileCacheBytes = int64(*tileMB) << 20
 	}
 	switch cfg.CookieSecure {
 	case "auto", "always", "never":
