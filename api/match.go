@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bapeda-bekasi/sinergi/geo"
@@ -14,6 +16,8 @@ type matchRequest struct {
 	Villages   []string `json:"villages"`
 	LocusTop   int      `json:"locus_top"`
 	MaxPerCell int      `json:"max_per_cell"`
+	// PriorityListID (locus mode): candidates from the newest version of this saved list.
+	PriorityListID int64 `json:"priority_list_id"`
 	// Save keeps the proposal (default true) so that it can be accepted later.
 	Save *bool `json:"save"`
 }
@@ -23,7 +27,7 @@ type matchRequest struct {
 func (s *Server) match(c *fiber.Ctx) error {
 	var req matchRequest
 	if err := c.BodyParser(&req); err != nil {
-		return problem(fiber.StatusBadRequest, "body harus JSON {mode: sector|locus, year, villages?, locus_top?, max_per_cell?}")
+		return problem(fiber.StatusBadRequest, "body harus JSON {mode: sector|locus, year, villages?, priority_list_id?, locus_top?, max_per_cell?}")
 	}
 	if req.Mode != matching.ModeSector && req.Mode != matching.ModeLocus {
 		return problem(fiber.StatusBadRequest, "mode harus sector atau locus (mode must be sector or locus)")
@@ -34,9 +38,16 @@ func (s *Server) match(c *fiber.Ctx) error {
 	if req.MaxPerCell < 0 || req.MaxPerCell > 10 || req.LocusTop < 0 || req.LocusTop > 1000 {
 		return problem(fiber.StatusBadRequest, "max_per_cell 0–10 dan locus_top 0–1000 (out of range)")
 	}
-	mr := geo.MatchRequest{Mode: req.Mode, Year: req.Year, Villages: req.Villages, LocusTop: req.LocusTop, MaxPerCell: req.MaxPerCell}
+	if req.PriorityListID < 0 {
+		return problem(fiber.StatusBadRequest, "priority_list_id harus positif (priority_list_id must be positive)")
+	}
+	mr := geo.MatchRequest{Mode: req.Mode, Year: req.Year, Villages: req.Villages, LocusTop: req.LocusTop, MaxPerCell: req.MaxPerCell,
+		PriorityListID: req.PriorityListID}
 	ctx := c.UserContext()
 	in, err := s.web.BuildMatchInput(ctx, mr)
+	if errors.Is(err, geo.ErrMatchRequest) {
+		return &Error{Status: fiber.StatusBadRequest, Detail: err.Error(), Err: err}
+	}
 	if err != nil {
 		return matchStoreError(err)
 	}
@@ -88,7 +99,11 @@ func (s *Server) acceptProposal(c *fiber.Ctx) error {
 }
 
 func (s *Server) listMatchRules(c *fiber.Ctx) error {
-	rs, err := s.web.MatchRules(c.UserContext(), c.QueryInt("year", 0))
+	year, err := queryYear(c, "year")
+	if err != nil {
+		return err
+	}
+	rs, err := s.web.MatchRules(c.UserContext(), year)
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,9 @@ type MatchRequest struct {
 	Villages   []string `json:"villages,omitempty"` // locus candidates; empty: top LocusTop
 	LocusTop   int      `json:"locus_top,omitempty"`
 	MaxPerCell int      `json:"max_per_cell,omitempty"`
+	// PriorityListID (locus mode) takes the candidates from the newest version of
+	// a saved priority list, in its order, instead of Villages or the top LocusTop.
+	PriorityListID int64 `json:"priority_list_id,omitempty"`
 	// OnlyCompany restricts the run to one company (its own suggestions).
 	OnlyCompany int64 `json:"-"`
 }
@@ -234,7 +237,7 @@ func (s *Store) BuildMatchInput(ctx context.Context, req MatchRequest) (matching
 		in.Cells = append(in.Cells, matching.MatchCell{Village: v, Sector: sidx[c.Sector], Households: c.Households, Weight: c.Weight})
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT id, name, budget_per_year, budget_by_sector, sectors, reach_km FROM company
-		WHERE ($1 = 0 OR id = $1) ORDER BY id`, req.OnlyCompany)
+		WHERE ($1::bigint = 0 OR id = $1) ORDER BY id`, req.OnlyCompany)
 	if err != nil {
 		return in, err
 	}
@@ -307,7 +310,47 @@ func (s *Store) BuildMatchInput(ctx context.Context, req MatchRequest) (matching
 		}
 		in.Priority = append(in.Priority, v)
 	}
+	if req.PriorityListID != 0 {
+		codes, err := s.priorityListCodes(ctx, req)
+		if err != nil {
+			return in, err
+		}
+		for _, code := range codes {
+			v, ok := vidx[code]
+			if !ok {
+				return in, fmt.Errorf("daftar prioritas %d: %s bukan desa aktif, tinjau daftarnya (priority list %d: %s is not an active village, review the list): %w",
+					req.PriorityListID, code, req.PriorityListID, code, ErrUnknownVillage)
+			}
+			in.Priority = append(in.Priority, v)
+		}
+	}
 	return in, nil
+}
+
+// ErrMatchRequest wraps a MatchRequest whose options do not go together.
+var ErrMatchRequest = errors.New("permintaan pencocokan tidak valid (invalid match request)")
+
+// priorityListCodes returns the village codes of the newest version of the
+// request's priority list, in list order.
+func (s *Store) priorityListCodes(ctx context.Context, req MatchRequest) ([]string, error) {
+	if req.Mode != matching.ModeLocus {
+		return nil, fmt.Errorf("%w: priority_list_id hanya untuk mode locus (priority_list_id needs mode locus)", ErrMatchRequest)
+	}
+	if len(req.Villages) > 0 {
+		return nil, fmt.Errorf("%w: pilih villages atau priority_list_id, bukan keduanya (give villages or priority_list_id, not both)", ErrMatchRequest)
+	}
+	l, err := s.PriorityListVersion(ctx, req.PriorityListID, 0)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("daftar prioritas %d (priority list %d): %w", req.PriorityListID, req.PriorityListID, err)
+	}
+	codes := make([]string, 0, len(l.Items))
+	for _, it := range l.Items {
+		codes = append(codes, it.VillageCode)
+	}
+	return codes, nil
 }
 
 // ProposalRecord is a saved matcher run.

@@ -100,6 +100,7 @@ type matchState struct {
 	cellComps   [][]int32         // per cell, the companies eligible for it
 	pinned      map[int64]float64 // pinned pair → the households it must keep (MODEL.md)
 	locusWhy    map[int]string    // locus mode: why a candidate has no team
+	ts          *teamScratch      // teamFlow's reusable buffers, shared by clones
 	notes       []string
 }
 
@@ -592,19 +593,58 @@ func (st *matchState) clone() *matchState {
 	cp := *st
 	cp.hRem = slices.Clone(st.hRem)
 	cp.budRem = slices.Clone(st.budRem)
+	// one backing array each for secRem and funders: locus mode clones thousands
+	// of times per solve. Funder slices get cap == len so that an append in
+	// one cell reallocates instead of overwriting the next cell's funders.
 	cp.secRem = make([][]float64, len(st.secRem))
+	flat := make([]float64, len(st.secRem)*st.ns)
 	for i, r := range st.secRem {
-		cp.secRem[i] = slices.Clone(r)
+		row := flat[i*st.ns : (i+1)*st.ns : (i+1)*st.ns]
+		copy(row, r)
+		cp.secRem[i] = row
 	}
 	cp.funders = make([][]matchFund, len(st.funders))
+	nf := 0
+	for _, f := range st.funders {
+		nf += len(f)
+	}
+	fl := make([]matchFund, nf)
+	off := 0
 	for c, f := range st.funders {
 		if len(f) > 0 {
-			cp.funders[c] = slices.Clone(f)
+			n := copy(fl[off:], f)
+			cp.funders[c] = fl[off : off+n : off+n]
+			off += n
 		}
 	}
 	cp.pinned = maps.Clone(st.pinned)
 	cp.notes = slices.Clone(st.notes)
 	return &cp
+}
+
+// cloneInto copies the mutable state into dst, reusing dst's buffers, and
+// returns dst; with dst nil it is clone. dst must not be st or share its buffers.
+func (st *matchState) cloneInto(dst *matchState) *matchState {
+	if dst == nil {
+		return st.clone()
+	}
+	funders, secRem, hRem, budRem, pinned, notes := dst.funders, dst.secRem, dst.hRem, dst.budRem, dst.pinned, dst.notes
+	*dst = *st
+	dst.hRem = append(hRem[:0], st.hRem...)
+	dst.budRem = append(budRem[:0], st.budRem...)
+	for i, r := range st.secRem {
+		secRem[i] = append(secRem[i][:0], r...)
+	}
+	dst.secRem = secRem
+	for c, f := range st.funders {
+		funders[c] = append(funders[c][:0], f...)
+	}
+	dst.funders = funders
+	clear(pinned)
+	maps.Copy(pinned, st.pinned)
+	dst.pinned = pinned
+	dst.notes = append(notes[:0], st.notes...)
+	return dst
 }
 
 // dropVillage removes every assignment in village v.
@@ -625,23 +665,27 @@ func (st *matchState) dropVillage(v int) {
 // objective grows.
 func (st *matchState) swapVillages(order []int, pinnedBy map[int][]int32, elig map[int32][]matchPair) *matchState {
 	cur, obj := st, st.objective()
+	var spare *matchState // a rejected try, whose buffers the next try reuses
 	for pass := 0; pass < 3; pass++ {
 		improved := false
 		for _, v := range order {
 			if cur.served(v) {
 				continue
 			}
-			if try := cur.jointInsert(v, order, pinnedBy, elig); try != nil {
+			if try := cur.jointInsert(v, order, pinnedBy, elig, spare); try != nil {
+				spare = nil
 				if o := try.objective(); o > obj+1e-9*math.Abs(obj) {
 					cur, obj, improved = try, o, true
 					continue
 				}
+				spare = try
 			}
 			for _, w := range order {
 				if !cur.served(w) {
 					continue
 				}
-				try := cur.clone()
+				try := cur.cloneInto(spare)
+				spare = try
 				try.dropVillage(w)
 				if try.buildTeam(v, pinnedBy[v], elig) != "" {
 					continue
@@ -652,7 +696,7 @@ func (st *matchState) swapVillages(order []int, pinnedBy map[int][]int32, elig m
 					}
 				}
 				if o := try.objective(); o > obj+1e-9*math.Abs(obj) {
-					cur, obj, improved = try, o, true
+					cur, obj, improved, spare = try, o, true, nil
 					break
 				}
 			}
@@ -739,9 +783,9 @@ func (st *matchState) buildTeam(v int, pinned []int32, elig map[int32][]matchPai
 	isPinned := func(i, _ int32) bool { return slices.Contains(pinned, i) }
 	if plan := st.teamFlow(cells, elig, isPinned); plan != nil {
 		ok := true
-		for _, c := range cells { // apply in a fixed order: the plan is a map
-			for _, p := range elig[c] {
-				if q := plan[[2]int32{p.i, c}]; q > 0 {
+		for k, c := range cells { // apply in a fixed order
+			for j, p := range elig[c] {
+				if q := plan[k][j]; q > 0 {
 					st.add(p.i, c, q)
 					done = append(done, change{p.i, c, q})
 					team[p.i] = true

@@ -2,61 +2,137 @@ package matching
 
 import "math"
 
+// teamArc is an arc of teamFlow's residual graph.
+type teamArc struct {
+	to        int
+	cap, cost float64
+	rev       int
+}
+
+// teamScratch holds teamFlow's buffers, reused across calls (locus mode calls it
+// thousands of times per solve; allocating per call dominated the profile). The
+// solver is single-threaded and clones share it: no call nests in another.
+type teamScratch struct {
+	compNode  []int   // per company: its node, valid when compStamp matches
+	compStamp []int32 // per company
+	secNode   []int   // per company*ns+sector: its node (negative once its arc exists)
+	secStamp  []int32
+	stamp     int32
+	nodeComp  []int32 // per node: the company of a (company, sector) node, else -1
+	comps     []int32
+	g         [][]teamArc
+	dist      []float64
+	prevN     []int
+	prevA     []int
+	inQ       []bool
+	queue     []int
+}
+
+func (st *matchState) scratch() *teamScratch {
+	if st.ts == nil {
+		n := len(st.in.Companies)
+		st.ts = &teamScratch{
+			compNode: make([]int, n), compStamp: make([]int32, n),
+			secNode: make([]int, n*st.ns), secStamp: make([]int32, n*st.ns),
+		}
+	}
+	return st.ts
+}
+
 // teamFlow funds every cell of one village at once with a small min-cost max-flow
 // in rupiah (source → company → cell → sink; cost −val/u per rupiah), so budgets
 // are split across the village's sectors where first-fit would strand them. It
-// returns the households per (company, cell), or nil when the cells cannot all be
-// fully funded or a cell would need more than m companies.
+// returns the households per eligible pair, plan[k][j] for cells[k] and
+// elig[cells[k]][j], or nil when the cells cannot all be fully funded or a cell
+// would need more than m companies.
 // Pinned companies' arcs get a bonus so that the flow uses them first.
-func (st *matchState) teamFlow(cells []int32, elig map[int32][]matchPair, pinned func(i, c int32) bool) map[[2]int32]float64 {
+func (st *matchState) teamFlow(cells []int32, elig map[int32][]matchPair, pinned func(i, c int32) bool) [][]float64 {
 	in := st.in
-	type arc struct {
-		to        int
-		cap, cost float64
-		rev       int
+	// Cheap necessary condition first (swapVillages tries many villages that
+	// cannot be funded): a cell can receive at most what its eligible companies
+	// have left for its sector. When these bounds are short of the need by more
+	// than the tolerance below, the flow would end short too, so the answer (nil)
+	// is the same without building the graph.
+	var need, deficit float64
+	for _, c := range cells {
+		cell := &in.Cells[c]
+		h := cell.Households * in.UnitCost[cell.Sector]
+		need += h
+		var avail float64
+		for _, p := range elig[c] {
+			avail += min(max(0, st.budRem[p.i]), max(0, st.secRem[p.i][cell.Sector]))
+		}
+		deficit += max(0, h-avail)
 	}
+	if deficit > 4e-9*need {
+		return nil
+	}
+	ts := st.scratch()
+	ts.stamp++
+	if ts.stamp == math.MaxInt32 { // wrap: reset the stamps
+		clear(ts.compStamp)
+		clear(ts.secStamp)
+		ts.stamp = 1
+	}
+	stamp := ts.stamp
 	// nodes: 0 source, 1 sink, companies, (company, sector) caps, cells
-	compNode := map[int32]int{}
-	secNode := map[[2]int32]int{}
-	var comps []int32
+	comps := ts.comps[:0]
 	next := 2
 	for _, c := range cells {
 		for _, p := range elig[c] {
-			if _, ok := compNode[p.i]; !ok {
-				compNode[p.i] = next
+			if ts.compStamp[p.i] != stamp {
+				ts.compStamp[p.i], ts.compNode[p.i] = stamp, next
 				comps = append(comps, p.i)
 				next++
 			}
 		}
 	}
+	ts.comps = comps
 	for _, c := range cells {
-		s := int32(in.Cells[c].Sector)
+		s := in.Cells[c].Sector
 		for _, p := range elig[c] {
-			if _, ok := secNode[[2]int32{p.i, s}]; !ok {
-				secNode[[2]int32{p.i, s}] = next
+			if k := int(p.i)*st.ns + s; ts.secStamp[k] != stamp {
+				ts.secStamp[k], ts.secNode[k] = stamp, next
 				next++
 			}
 		}
 	}
 	cellBase := next
 	nNodes := next + len(cells)
-	g := make([][]arc, nNodes)
+	for len(ts.g) < nNodes {
+		ts.g = append(ts.g, nil)
+	}
+	g := ts.g[:nNodes]
+	for k := range g {
+		g[k] = g[k][:0]
+	}
+	if cap(ts.nodeComp) < nNodes {
+		ts.nodeComp = make([]int32, nNodes)
+		ts.dist = make([]float64, nNodes)
+		ts.prevN = make([]int, nNodes)
+		ts.prevA = make([]int, nNodes)
+		ts.inQ = make([]bool, nNodes)
+	}
+	nodeComp := ts.nodeComp[:nNodes]
+	for k := range nodeComp {
+		nodeComp[k] = -1
+	}
 	addArc := func(a, b int, capa, cost float64) {
-		g[a] = append(g[a], arc{b, capa, cost, len(g[b])})
-		g[b] = append(g[b], arc{a, 0, -cost, len(g[a]) - 1})
+		g[a] = append(g[a], teamArc{b, capa, cost, len(g[b])})
+		g[b] = append(g[b], teamArc{a, 0, -cost, len(g[a]) - 1})
 	}
 	const S, T = 0, 1
-	var need float64
 	for _, i := range comps {
-		addArc(S, compNode[i], max(0, st.budRem[i]), 0)
+		addArc(S, ts.compNode[i], max(0, st.budRem[i]), 0)
 	}
 	for _, c := range cells { // deterministic arc order: by cell, then eligible list
-		s := int32(in.Cells[c].Sector)
+		s := in.Cells[c].Sector
 		for _, p := range elig[c] {
-			k := [2]int32{p.i, s}
-			if n := secNode[k]; n > 0 {
-				addArc(compNode[p.i], n, max(0, st.secRem[p.i][s]), 0)
-				secNode[k] = -n // added
+			k := int(p.i)*st.ns + s
+			if n := ts.secNode[k]; n > 0 {
+				addArc(ts.compNode[p.i], n, max(0, st.secRem[p.i][s]), 0)
+				ts.secNode[k] = -n // added
+				nodeComp[n] = p.i
 			}
 		}
 	}
@@ -65,31 +141,31 @@ func (st *matchState) teamFlow(cells []int32, elig map[int32][]matchPair, pinned
 		u := in.UnitCost[cell.Sector]
 		cn := cellBase + k
 		addArc(cn, T, cell.Households*u, 0)
-		need += cell.Households * u
 		for _, p := range elig[c] {
 			cost := -p.val / u
 			if pinned(p.i, c) {
 				cost -= 1 / u
 			}
-			addArc(-secNode[[2]int32{p.i, int32(cell.Sector)}], cn, math.Inf(1), cost)
+			addArc(-ts.secNode[int(p.i)*st.ns+cell.Sector], cn, math.Inf(1), cost)
 		}
 	}
 	var flow float64
-	dist := make([]float64, nNodes)
-	prevN := make([]int, nNodes)
-	prevA := make([]int, nNodes)
+	dist := ts.dist[:nNodes]
+	prevN := ts.prevN[:nNodes]
+	prevA := ts.prevA[:nNodes]
+	inQ := ts.inQ[:nNodes]
 	for iter := 0; iter < 4*nNodes*nNodes; iter++ {
 		for k := range dist {
 			dist[k], prevN[k] = math.Inf(1), -1
 		}
+		clear(inQ)
 		dist[S] = 0
 		// SPFA (Bellman–Ford with a queue): arc costs are negative
-		queue := []int{S}
-		inQ := make([]bool, nNodes)
+		queue := append(ts.queue[:0], S)
 		inQ[S] = true
-		for pops := 0; len(queue) > 0 && pops < nNodes*nNodes*4; pops++ {
-			a := queue[0]
-			queue = queue[1:]
+		for head, pops := 0, 0; head < len(queue) && pops < nNodes*nNodes*4; pops++ {
+			a := queue[head]
+			head++
 			inQ[a] = false
 			for k, e := range g[a] {
 				if e.cap > 1e-6 && dist[a]+e.cost < dist[e.to]-1e-15 {
@@ -101,6 +177,7 @@ func (st *matchState) teamFlow(cells []int32, elig map[int32][]matchPair, pinned
 				}
 			}
 		}
+		ts.queue = queue
 		if math.IsInf(dist[T], 1) {
 			break
 		}
@@ -118,33 +195,34 @@ func (st *matchState) teamFlow(cells []int32, elig map[int32][]matchPair, pinned
 	if flow < need*(1-1e-9) {
 		return nil
 	}
-	out := map[[2]int32]float64{}
-	secOwner := map[int]int32{}
-	for k, n := range secNode {
-		secOwner[-n] = k[0]
-	}
+	out := make([][]float64, len(cells))
 	for k, c := range cells {
 		cn := cellBase + k
 		u := in.UnitCost[in.Cells[c].Sector]
+		q := make([]float64, len(elig[c]))
 		funders := 0
-		for _, e := range g[cn] { // reverse arcs back to (company, sector) carry the flow
-			if i, ok := secOwner[e.to]; ok && e.cap > 1e-6 {
-				out[[2]int32{i, c}] = e.cap / u
+		// g[cn] is the arc to the sink, then one reverse arc per eligible pair in
+		// elig order; the reverse arcs carry the flow
+		for j, e := range g[cn][1:] {
+			if nodeComp[e.to] >= 0 && e.cap > 1e-6 {
+				q[j] = e.cap / u
 				funders++
 			}
 		}
 		if funders > st.m {
 			return nil
 		}
+		out[k] = q
 	}
 	return out
 }
 
 // jointInsert tries to serve village v together with every village already
 // served, re-funding all of their cells at once with one flow. It returns the new
-// state, or nil when the villages cannot all be complete.
-func (st *matchState) jointInsert(v int, order []int, pinnedBy map[int][]int32, elig map[int32][]matchPair) *matchState {
-	try := st.clone()
+// state, or nil when the villages cannot all be complete. The new state reuses
+// spare's buffers when spare is not nil (spare is then unusable).
+func (st *matchState) jointInsert(v int, order []int, pinnedBy map[int][]int32, elig map[int32][]matchPair, spare *matchState) *matchState {
+	try := st.cloneInto(spare)
 	set := []int{}
 	for _, w := range order {
 		if w == v || st.served(w) {
@@ -172,9 +250,9 @@ func (st *matchState) jointInsert(v int, order []int, pinnedBy map[int][]int32, 
 	if plan == nil {
 		return nil
 	}
-	for _, c := range cells {
-		for _, p := range elig[c] {
-			if q := plan[[2]int32{p.i, c}]; q > 0 {
+	for k, c := range cells {
+		for j, p := range elig[c] {
+			if q := plan[k][j]; q > 0 {
 				try.add(p.i, c, q)
 			}
 		}

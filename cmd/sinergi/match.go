@@ -12,7 +12,7 @@ import (
 	"github.com/bapeda-bekasi/sinergi/matching"
 )
 
-const matchUsage = "match --mode sector|locus [--year Y] [--villages CODES] [--top P] [--max-per-cell M] [--save] [--accept ID]"
+const matchUsage = "match --mode sector|locus [--year Y] [--villages CODES | --priority-list ID] [--top P] [--max-per-cell M] [--save] [--accept ID]"
 
 // matchResult is what `match --json` prints.
 type matchResult struct {
@@ -27,6 +27,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 	mode := fs.String("mode", "", "sector or locus")
 	year := fs.Int("year", time.Now().Year(), "year of the need and of the plans")
 	villages := fs.String("villages", "", "comma-separated village codes (locus candidates)")
+	list := fs.Int64("priority-list", 0, "locus mode: candidates from the newest version of saved priority list ID, in order")
 	top := fs.Int("top", 0, "locus mode: the top P villages by need when --villages is empty (default 10)")
 	m := fs.Int("max-per-cell", 0, "at most M companies per (village, sector) cell (default 2)")
 	save := fs.Bool("save", false, "save the proposal as a draft")
@@ -37,6 +38,15 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
+	}
+	if *list != 0 && *mode != matching.ModeLocus {
+		return usagef("--priority-list needs --mode locus")
+	}
+	if *list != 0 && *villages != "" {
+		return usagef("give --villages or --priority-list, not both")
+	}
+	if *list < 0 {
+		return usagef("--priority-list must be a positive list id")
 	}
 	st, err := migrated(ctx)
 	if err != nil {
@@ -55,7 +65,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 	if *mode != matching.ModeSector && *mode != matching.ModeLocus {
 		return usagef("--mode must be sector or locus")
 	}
-	req := geo.MatchRequest{Mode: *mode, Year: *year, LocusTop: *top, MaxPerCell: *m}
+	req := geo.MatchRequest{Mode: *mode, Year: *year, LocusTop: *top, MaxPerCell: *m, PriorityListID: *list}
 	for _, c := range strings.Split(*villages, ",") {
 		if c = strings.TrimSpace(c); c != "" {
 			req.Villages = append(req.Villages, c)
