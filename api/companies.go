@@ -125,6 +125,12 @@ func (r companyRequest) company() (geo.Company, error) {
 			return co, problem(fiber.StatusBadRequest, "sites harus Point atau MultiPoint (sites must be a Point or MultiPoint)")
 		}
 	}
+	if err := sitesProblem(co.Sites); err != nil {
+		return co, err
+	}
+	if err := areaProblem(co.Area); err != nil {
+		return co, err
+	}
 	if err := co.Validate(); err != nil {
 		return co, problem(fiber.StatusBadRequest, err.Error())
 	}
@@ -236,7 +242,10 @@ func (s *Server) companySuggestions(c *fiber.Ctx) error {
 	if err := ownCompanyOnly(c, id); err != nil {
 		return err
 	}
-	year := c.QueryInt("year", 0)
+	year, err := queryYear(c, "year")
+	if err != nil {
+		return err
+	}
 	sug, err := s.web.Suggestions(c.UserContext(), id, year)
 	if err != nil {
 		return matchStoreError(err)

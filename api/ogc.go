@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -141,7 +142,8 @@ func parseBBox(s string) (*orb.Bound, error) {
 	var f [4]float64
 	for i, p := range parts {
 		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
+		// NaN slips through every range comparison below; Inf is no coordinate.
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, problem(fiber.StatusBadRequest, fmt.Sprintf("bbox: %q bukan angka (%q is not a number)", p, p))
 		}
 		f[i] = x

@@ -8,8 +8,16 @@ import (
 )
 
 func (s *Server) listPlans(c *fiber.Ctx) error {
-	f := geo.PlanFilter{Year: c.QueryInt("year", 0), Village: c.Query("village"), Status: c.Query("status")}
-	if v := c.QueryInt("company", 0); v > 0 {
+	year, err := queryYear(c, "year")
+	if err != nil {
+		return err
+	}
+	company, err := queryID(c, "company")
+	if err != nil {
+		return err
+	}
+	f := geo.PlanFilter{Year: year, Village: c.Query("village"), Status: c.Query("status")}
+	if v := company; v > 0 {
 		f.CompanyID = int64(v)
 	}
 	ps, err := s.web.Plans(c.UserContext(), f, companyViewer(c))
@@ -50,6 +58,9 @@ func (s *Server) createPlan(c *fiber.Ctx) error {
 		Budget: req.Budget, TargetHouseholds: req.TargetHouseholds, Program: req.Program}
 	for _, pt := range req.Sites {
 		p.Sites = append(p.Sites, orb.Point{pt[0], pt[1]})
+	}
+	if err := sitesProblem(p.Sites); err != nil {
+		return err
 	}
 	id, err := s.web.CreatePlan(c.UserContext(), p, u.Name)
 	if err != nil {
@@ -118,7 +129,10 @@ func (s *Server) planStatus(c *fiber.Ctx) error {
 }
 
 func (s *Server) coverage(c *fiber.Ctx) error {
-	year := c.QueryInt("year", 0)
+	year, err := queryYear(c, "year")
+	if err != nil {
+		return err
+	}
 	if year == 0 {
 		return problem(fiber.StatusBadRequest, "year wajib diisi, mis. ?year=2026 (year is required)")
 	}

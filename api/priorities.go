@@ -24,7 +24,11 @@ func (s *Server) getPriorities(c *fiber.Ctx) error {
 		}
 		return c.JSON(l)
 	}
-	ls, err := s.web.PriorityLists(ctx, c.QueryInt("year", 0))
+	year, err := queryYear(c, "year")
+	if err != nil {
+		return err
+	}
+	ls, err := s.web.PriorityLists(ctx, year)
 	if err != nil {
 		return err
 	}

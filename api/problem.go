@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
@@ -42,11 +44,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	detail := "Terjadi kesalahan internal; silakan coba lagi. (internal error; please try again)"
 	var ae *Error
 	var fe *fiber.Error
+	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &ae):
 		status, detail = ae.Status, ae.Detail
 	case errors.As(err, &fe):
 		status, detail = fe.Code, fe.Message
+	case errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22"):
+		// SQLSTATE class 22 (data exception: a NUL or invalid UTF-8 byte, a
+		// number out of range) is the client's input, not a server fault.
+		status, detail = fiber.StatusBadRequest, "nilai masukan tidak valid (invalid input value: "+pe.Message+")"
 	case errors.Is(err, context.DeadlineExceeded):
 		status, detail = fiber.StatusServiceUnavailable, "the database did not answer in time; please try again"
 	}

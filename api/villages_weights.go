@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,6 +39,15 @@ func (s *Server) putWeights(c *fiber.Ctx) error {
 	var req weightsRequest
 	if err := c.BodyParser(&req); err != nil {
 		return problem(fiber.StatusBadRequest, "body harus JSON {indicators, k, sectors?, village_indicators?, note?} (body must be JSON)")
+	}
+	if req.Indicators == nil && req.K == 0 && req.Sectors == nil && req.VillageIndicators == nil {
+		// null, {} or only unknown fields: saving would add a version that changes nothing.
+		return problem(fiber.StatusBadRequest, "body tidak berisi bobot: isi indicators, k, sectors atau village_indicators (no weights in the body)")
+	}
+	for sec := range req.Sectors {
+		if !geo.ValidSector(sec) {
+			return problem(fiber.StatusBadRequest, "sektor "+strconv.Quote(sec)+" tidak dikenal (unknown sector; use "+strings.Join(geo.Sectors, ", ")+")")
+		}
 	}
 	cur, err := s.web.CurrentWeights(c.UserContext())
 	if err != nil {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Usage: scripts/fuzz.sh [seconds]
+#
+# Runs every Go fuzz target (func FuzzXxx in *_test.go) for a while each, one
+# after the other: default 10 s each. Not part of scripts/test.sh (CI time);
+# there, go test runs each target's seed corpus as an ordinary test.
+#
+# A failing input is saved by go test under PKG/testdata/fuzz/FuzzXxx/; commit it
+# with the fix so that it stays a regression test. Exit status is non-zero when
+# any target failed.
+#
+#   e.g. scripts/fuzz.sh 60
+#        SINERGI_FUZZ_ONLY=FuzzParseTileRequest scripts/fuzz.sh 300
+#
+# Environment:
+#   SINERGI_FUZZ_ONLY  run only targets whose name matches this regexp
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+case ${1:-} in
+  -h | --help)
+    print_usage "${BASH_SOURCE[0]}"
+    exit 0
+    ;;
+esac
+secs=${1:-10}
+if ! [[ $secs =~ ^[0-9]+$ ]] || ((secs == 0)); then
+  die "seconds must be a positive whole number, not '$secs'"
+fi
+only=${SINERGI_FUZZ_ONLY:-.}
+
+cd "$SINERGI_ROOT"
+# package-dir <tab> target, from the sources (go test -list would compile every package).
+mapfile -t targets < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' \
+  --exclude-dir=node_modules --exclude-dir=.git . | sort | while read -r file; do
+  grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed "s#^func #$(dirname "$file")\t#"
+done)
+((${#targets[@]} > 0)) || die "no fuzz targets found"
+
+failed=()
+t_start=$(now_us)
+for entry in "${targets[@]}"; do
+  dir=${entry%%$'\t'*}
+  name=${entry#*$'\t'}
+  [[ $name =~ $only ]] || continue
+  log "== $name ($dir, ${secs}s)"
+  # -parallel 1: a 2-core machine stays usable; -run '^$': no unit tests.
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -parallel 1 "$dir"; then
+    failed+=("$name ($dir)")
+  fi
+done
+log "fuzzing took $(since "$t_start") s"
+if ((${#failed[@]})); then
+  log "failed: ${failed[*]}"
+  exit 1
+fi
+log "all fuzz targets passed"
