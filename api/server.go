@@ -159,7 +159,8 @@ func (s *Server) routes() {
 				c.Set(fiber.HeaderCacheControl, "no-cache")
 			}
 			return nil
-		}, filesystem.New(filesystem.Config{Root: http.FS(static.FS()), Index: "index.html"}))
+		}, compress.New(compress.Config{Level: compress.LevelBestSpeed}),
+			filesystem.New(filesystem.Config{Root: http.FS(static.FS()), Index: "index.html"}))
 	} else {
 		a.Get("/", func(c *fiber.Ctx) error {
 			c.Type("html")

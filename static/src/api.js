@@ -185,6 +185,7 @@ export const approvePlan = (id) => request(`/plans/${id}/approve`, { method: 'PO
 export const planStatus = (id, body) => request(`/plans/${id}/status`, { method: 'POST', json: body });
 export const companies = () => request('/companies');
 export const company = (id) => request(`/companies/${id}`);
+export const updateCompany = (id, body) => request(`/companies/${id}`, { method: 'PUT', json: body });
 export const companyRings = (id) => request(`/companies/${id}/rings`);
 export const companyNeighbours = (id) => request(`/companies/${id}/neighbours`);
 export const companySuggestions = (id) => request(`/companies/${id}/suggestions`);

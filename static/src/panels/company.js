@@ -21,6 +21,17 @@ extend({
     'co.sectors': 'Sektor',
     'co.reach': 'Jangkauan',
     'co.area': 'Luas wilayah operasi',
+    'co.edit': 'Ubah wilayah operasi',
+    'co.editLoading': 'Memuat editor…',
+    'co.draw': 'Gambar poligon baru',
+    'co.removePart': 'Hapus bagian (klik poligon)',
+    'co.saveArea': 'Simpan wilayah',
+    'co.savingArea': 'Menyimpan…',
+    'co.cancel': 'Batal',
+    'co.editHint': 'Seret titik sudut untuk mengubah; “Gambar poligon baru” lalu klik titik-titik di peta dan klik titik pertama untuk menutup.',
+    'co.parts': '{n} poligon',
+    'co.areaEmpty': 'Wilayah operasi kosong: gambar minimal satu poligon.',
+    'co.areaSaved': 'Wilayah operasi disimpan; ring desa diperbarui.',
     'co.budget': 'Anggaran per tahun',
     'co.zoom': 'Perbesar ke wilayah operasi',
     'co.rings': 'Desa ring 1 dan ring 2',
@@ -59,6 +70,17 @@ extend({
     'co.sectors': 'Sectors',
     'co.reach': 'Reach',
     'co.area': 'Operating area',
+    'co.edit': 'Edit the operating area',
+    'co.editLoading': 'Loading the editor…',
+    'co.draw': 'Draw a new polygon',
+    'co.removePart': 'Remove a part (click a polygon)',
+    'co.saveArea': 'Save the area',
+    'co.savingArea': 'Saving…',
+    'co.cancel': 'Cancel',
+    'co.editHint': 'Drag corner points to change the shape; “Draw a new polygon”, then click points on the map and click the first point to close it.',
+    'co.parts': '{n} polygons',
+    'co.areaEmpty': 'The operating area is empty: draw at least one polygon.',
+    'co.areaSaved': 'Operating area saved; village rings updated.',
     'co.budget': 'Budget per year',
     'co.zoom': 'Zoom to the operating area',
     'co.rings': 'Ring-1 and ring-2 villages',
@@ -100,6 +122,103 @@ export function createCompanyPanel(ctx) {
   const areaLayer = L.featureGroup();
   let data = null; // {company, rings, neighbours, suggestions, others}
   let ringOf = new Map();
+  let editor = null; // area editor while editing (src/area-editor.js, loaded on demand)
+  const editBox = h('div', { id: 'area-edit' });
+  const editAlert = h('div', { hidden: true });
+  let areaNote = '';
+
+  async function startEdit(btn) {
+    const map = ctx.map();
+    if (!map || !data || editor) return;
+    clearAlert(editAlert);
+    await busy(
+      btn,
+      t('co.editLoading'),
+      async () => {
+        const { startAreaEditor } = await import('../area-editor.js');
+        areaLayer.remove();
+        // Clicks on villages draw points now, they do not open the village tab.
+        ctx.setPicker(() => true);
+        editor = startAreaEditor(map, data.company.area, { onChange: renderEdit });
+      },
+      { alertHost: editAlert, onUnauthorized: ctx.onUnauthorized },
+    );
+    areaNote = '';
+    renderEdit();
+  }
+
+  function stopEdit() {
+    ctx.setPicker(null);
+    editor?.stop();
+    editor = null;
+    drawAreas();
+    renderEdit();
+  }
+
+  async function saveArea(btn) {
+    clearAlert(editAlert);
+    const area = editor?.geometry();
+    if (!area) {
+      showAlert(editAlert, { message: t('co.areaEmpty') });
+      return;
+    }
+    const co = data.company;
+    const err = await busy(
+      btn,
+      t('co.savingArea'),
+      async () => {
+        await api.updateCompany(co.id, {
+          key: co.key,
+          name: co.name,
+          sectors: co.sectors,
+          budget_per_year: co.budget_per_year ?? 0,
+          budget_by_sector: co.budget_by_sector ?? null,
+          reach_km: co.reach_km,
+          area,
+          sites: co.sites ?? null,
+        });
+      },
+      { alertHost: editAlert, onUnauthorized: ctx.onUnauthorized },
+    );
+    if (err) return;
+    ctx.setPicker(null);
+    editor.stop();
+    editor = null;
+    areaNote = t('co.areaSaved');
+    await load();
+  }
+
+  function renderEdit() {
+    if (!editor) {
+      replaceChildren(
+        editBox,
+        editAlert,
+        areaNote ? h('p', { class: 'ok-line', role: 'status', id: 'area-saved' }, areaNote) : null,
+        h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'area-edit-start', onclick: (ev) => startEdit(ev.currentTarget) }, t('co.edit'))),
+      );
+      return;
+    }
+    const rm = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'area-remove', 'aria-pressed': 'false' }, t('co.removePart'));
+    rm.addEventListener('click', () => {
+      const on = rm.getAttribute('aria-pressed') !== 'true';
+      rm.setAttribute('aria-pressed', String(on));
+      editor.removeMode(on);
+    });
+    replaceChildren(
+      editBox,
+      editAlert,
+      h('p', { class: 'legend-note' }, t('co.editHint')),
+      h('p', { class: 'legend-note', id: 'area-parts', role: 'status' }, t('co.parts', { n: editor.parts() })),
+      h(
+        'div',
+        { class: 'btn-row' },
+        h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'area-draw', onclick: () => editor.draw() }, t('co.draw')),
+        rm,
+        h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: 'area-save', onclick: (ev) => saveArea(ev.currentTarget) }, t('co.saveArea')),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'area-cancel', onclick: stopEdit }, t('co.cancel')),
+      ),
+    );
+  }
 
   async function load() {
     const u = getUser();
@@ -134,6 +253,7 @@ export function createCompanyPanel(ctx) {
 
   function drawAreas() {
     areaLayer.clearLayers();
+    if (editor) return; // the editor shows the own area meanwhile
     const map = ctx.map();
     if (!map || !data) return;
     const nIds = new Set((data.neighbours.neighbours || []).map((n) => n.id));
@@ -166,6 +286,7 @@ export function createCompanyPanel(ctx) {
 
   function render() {
     if (!data) return;
+    renderEdit();
     const co = data.company;
     const nb = data.neighbours || {};
     const sug = data.suggestions || {};
@@ -182,6 +303,7 @@ export function createCompanyPanel(ctx) {
         co.budget_per_year != null ? h('div', { class: 'attr-row' }, h('dt', null, t('co.budget')), h('dd', null, rupiah(co.budget_per_year))) : null,
       ),
       h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: zoomArea }, t('co.zoom'))),
+      editBox,
       h('ul', { class: 'legend-list' }, h('li', null, h('span', { class: 'swatch swatch-own' }), t('co.legendOwn')), h('li', null, h('span', { class: 'swatch swatch-other' }), t('co.legendOther'))),
       h('h4', { class: 'sub-h' }, t('co.neighbours')),
       (nb.neighbours || []).length
@@ -339,6 +461,9 @@ export function createCompanyPanel(ctx) {
       renderPlanForm();
     },
     close() {
+      if (editor) ctx.setPicker(null);
+      editor?.stop();
+      editor = null;
       areaLayer.clearLayers();
       areaLayer.remove();
     },

@@ -9,6 +9,7 @@ import { extend, formatNumber, t } from '../i18n.js';
 import { showAlert, clearAlert } from '../components/alert.js';
 import { indicatorLabel, planStatusLabel } from '../components/village-detail.js';
 import { busy, errorText, loadingLine, num, rupiah } from '../components/ui.js';
+import { createCoveragePanel } from './coverage.js';
 
 extend({
   id: {
@@ -574,6 +575,9 @@ export function createPlannerPanels(ctx) {
     );
   }
 
+  // ---- Coverage (need vs planned money, gaps, overlaps) -----------------------------
+  const coverage = createCoveragePanel(ctx);
+
   let loadedW = false;
   let loadedP = false;
   return {
@@ -581,19 +585,27 @@ export function createPlannerPanels(ctx) {
       { id: 'priority', label: () => t('tab.priority'), panel: prioPanel, onShow: () => loadLists() },
       { id: 'weights', label: () => t('tab.weights'), panel: wPanel, onShow: () => { if (!loadedW) { loadedW = true; loadWeights(); } } },
       { id: 'plans', label: () => t('tab.plans'), panel: pPanel, onShow: () => { if (!loadedP) { loadedP = true; } loadPlans(); } },
+      coverage.tab,
     ],
     inList,
     toggle,
     /** Outline for villages in the list. */
-    mark: (p) => (inList(p.code) ? { color: '#6d28d9', weight: 3, dashArray: null, opacity: 1 } : null),
+    /** Outline for villages in the list; fill by coverage once that tab is open. */
+    mark: (p) => {
+      const c = coverage.mark(p);
+      const l = inList(p.code) ? { color: '#6d28d9', weight: 3, dashArray: null, opacity: 1 } : null;
+      return c || l ? { ...c, ...l } : null;
+    },
     exportLinks,
     render() {
       renderPrio();
       renderPlansHead();
       if (weights) renderWeights();
       if (proposal) renderProposal();
+      coverage.render();
     },
     close() {
+      coverage.close();
       teamLayer.clearLayers();
       teamLayer.remove();
       picking = false;
