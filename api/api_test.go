@@ -16,6 +16,7 @@ import (
 	"github.com/bapeda-bekasi/sinergi/api"
 	"github.com/bapeda-bekasi/sinergi/geo"
 	"github.com/bapeda-bekasi/sinergi/geo/geotest"
+	"github.com/bapeda-bekasi/sinergi/static"
 )
 
 type fixture struct {
@@ -258,5 +259,23 @@ func TestUnknownRoutesAreProblems(t *testing.T) {
 		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %s %s", p, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
+	}
+}
+
+func TestMapPageServedCompressed(t *testing.T) {
+	if !static.Built() {
+		t.Skip("static/dist not built (scripts/test.sh builds it)")
+	}
+	f := newFixture(t)
+	resp, body := f.do(t, "GET", "/", "", "", "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("GET /: %d, Content-Encoding %q, Cache-Control %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Cache-Control"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if html, _ := io.ReadAll(zr); !strings.Contains(string(html), "app.js") {
+		t.Fatalf("index.html does not load app.js: %.200s", html)
 	}
 }
