@@ -476,23 +476,7 @@ func serveReal(t *testing.T, srv *api.Server) string {
 
 func loadRealVillages(t *testing.T, s *geo.Store) {
 	t.Helper()
-	fh, err := os.Open(filepath.Join(geotest.SharedData(t), "bekasi_desa.geojson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	feats, err := geo.ReadBoundaryGeoJSON(fh, "bekasi_desa.geojson", geo.LevelDesa, geo.FieldMap{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	id, err := s.CreateBoundarySet(ctx, geo.LevelDesa, "bekasi_desa.geojson", "test", feats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ActivateBoundarySet(ctx, id, "test"); err != nil {
-		t.Fatal(err)
-	}
+	geotest.ActivateShared(t, s, "bekasi_desa.geojson", geo.LevelDesa)
 }
 
 // TestGDALReadsOGCAndMVT: GDAL's OAPIF driver lists the collections and copies all

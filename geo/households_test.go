@@ -21,25 +21,7 @@ import (
 // realVillages loads and activates bekasi_desa.geojson; it returns the set id.
 func realVillages(t *testing.T, st *geo.Store) int64 {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(geotest.SharedData(t), "bekasi_desa.geojson")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	feats, err := geo.ReadBoundaryGeoJSON(f, path, geo.LevelDesa, geo.FieldMap{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.CreateBoundarySet(ctx, geo.LevelDesa, "bekasi_desa.geojson", "test", feats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.ActivateBoundarySet(ctx, id, "test"); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return geotest.ActivateShared(t, st, "bekasi_desa.geojson", geo.LevelDesa)
 }
 
 // synthCSV generates n households over the real villages as CSV.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -180,26 +178,10 @@ func TestAddUserValidation(t *testing.T) {
 func TestLoadRealBekasiVillages(t *testing.T) {
 	_, owner, web := geotest.Migrated(t)
 	ctx := context.Background()
-	path := filepath.Join(geotest.SharedData(t), "bekasi_desa.geojson")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	feats, err := geo.ReadBoundaryGeoJSON(f, path, geo.LevelDesa, geo.FieldMap{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := owner.CreateBoundarySet(ctx, geo.LevelDesa, "bekasi_desa.geojson", "test", feats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := owner.ActivateBoundarySet(ctx, id, "test"); err != nil {
-		t.Fatal(err)
-	}
+	id := geotest.ActivateShared(t, owner, "bekasi_desa.geojson", geo.LevelDesa)
 	var villages, kec, parts int
 	var area float64
-	err = owner.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT kecamatan_code), sum(area_km2),
+	err := owner.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT kecamatan_code), sum(area_km2),
 		(SELECT ST_NumGeometries(geom) FROM village WHERE set_id = $1 AND code = '32.16.03.2004')
 		FROM village WHERE set_id = $1`, id).Scan(&villages, &kec, &area, &parts)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -20,28 +18,12 @@ import (
 // loadBekasi loads and activates the real villages (and, if asked, a kecamatan file).
 func loadBekasi(t *testing.T, s *geo.Store, files ...string) {
 	t.Helper()
-	ctx := context.Background()
 	for _, f := range files {
 		level := geo.LevelDesa
 		if f != "bekasi_desa.geojson" {
 			level = geo.LevelKecamatan
 		}
-		fh, err := os.Open(filepath.Join(geotest.SharedData(t), f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		feats, err := geo.ReadBoundaryGeoJSON(fh, f, level, geo.FieldMap{})
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := s.CreateBoundarySet(ctx, level, f, "test", feats)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.ActivateBoundarySet(ctx, id, "test"); err != nil {
-			t.Fatal(err)
-		}
+		geotest.ActivateShared(t, s, f, level)
 	}
 }
 

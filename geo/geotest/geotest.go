@@ -121,3 +121,28 @@ func SharedData(t testing.TB) string {
 func HashKey() geo.HashKey {
 	return geo.HashKey([]byte("sinergi-test-key-0123456789abcdef"))
 }
+
+// ActivateShared loads one of the real Bekasi layers (e.g. "bekasi_desa.geojson")
+// at level into a new boundary set, activates it and returns the set id.
+func ActivateShared(t testing.TB, st *geo.Store, file, level string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(SharedData(t), file)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	feats, err := geo.ReadBoundaryGeoJSON(f, path, level, geo.FieldMap{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.CreateBoundarySet(ctx, level, file, "test", feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ActivateBoundarySet(ctx, id, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
