@@ -6,97 +6,18 @@
 // Environment: as map.test.mjs (SINERGI_URL, SINERGI_DEMO_JSON, SINERGI_ARTIFACTS,
 // CHROMIUM_PATH, CI).
 
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.SINERGI_URL || '').replace(/\/+$/, '');
-const IN_CI = !!process.env.CI && !/^(0|false|no)$/i.test(process.env.CI);
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = resolve(process.env.SINERGI_ARTIFACTS || join(here, 'artifacts'));
-const READY_TIMEOUT = 45_000;
+import { join } from 'node:path';
+import { ARTIFACTS, noPageErrors, useBrowser, withServer } from './harness.mjs';
 
 // Keep in sync with COVERAGE_COLORS in src/panels/coverage.js.
 const COLORS = { overlap: '#ea580c', gap: '#dc2626', submitted: '#facc15', covered: '#16a34a', none: '#cbd5e1' };
 
-if (!BASE) {
-  if (IN_CI) {
-    test('coverage scenarios', () => assert.fail('SINERGI_URL is not set (scripts/test.sh starts a demo server and sets it)'));
-  } else {
-    test('coverage scenarios', { skip: 'SINERGI_URL is not set (run via scripts/test.sh)' }, () => {});
-  }
-} else {
-  suite();
-}
+withServer('coverage scenarios', suite);
 
 function suite() {
-  let browser;
-  let users;
-
-  const userByRole = (role) => {
-    const u = users.find((x) => x.role === role);
-    assert.ok(u, `demo JSON has no user with role "${role}"`);
-    return u;
-  };
-
-  async function apiAs(role, path, { method = 'GET', json } = {}) {
-    const res = await fetch(BASE + path, {
-      method,
-      headers: { Authorization: `Bearer ${userByRole(role).token}`, ...(json ? { 'Content-Type': 'application/json' } : {}) },
-      body: json ? JSON.stringify(json) : undefined,
-    });
-    const text = await res.text();
-    let body = null;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    return { status: res.status, body };
-  }
-
-  before(async () => {
-    const file = process.env.SINERGI_DEMO_JSON;
-    assert.ok(file, 'SINERGI_DEMO_JSON is not set');
-    users = JSON.parse(readFileSync(file, 'utf8')).users;
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
-
-  async function openPage(viewport = { width: 1280, height: 800 }) {
-    const context = await browser.newContext({ viewport, locale: 'id-ID' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const pageErrors = [];
-    page.on('pageerror', (err) => pageErrors.push(err));
-    return { context, page, pageErrors };
-  }
-
-  async function signIn(page, user) {
-    await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => document.body.dataset.state === 'login', null, { timeout: READY_TIMEOUT });
-    await page.getByLabel('Nama pengguna').fill(user.name);
-    await page.getByLabel('Kata sandi').fill(user.password);
-    await page.getByRole('button', { name: 'Masuk', exact: true }).click();
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: READY_TIMEOUT });
-    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready', `${user.role}: map ready`);
-  }
-
-  function noPageErrors(pageErrors) {
-    assert.deepEqual(pageErrors.map((e) => String(e?.stack || e)), [], 'uncaught errors in the page');
-  }
+  const { userByRole, apiAs, openPage, signIn } = useBrowser();
 
   /** Fill colour of a village polygon on the map. */
   const fillOf = (page, code) => page.evaluate((code) => document.querySelector(`#map path.sinergi-village[data-code="${code}"]`)?.getAttribute('fill'), code);

@@ -9,89 +9,20 @@
 //   CHROMIUM_PATH      Chromium binary (default /usr/bin/chromium)
 //   CI                 when set and SINERGI_URL is missing, fail instead of skipping
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { ARTIFACTS, BASE, findKeys, noPageErrors as assertNoPageErrors, READY_TIMEOUT, useBrowser, withServer } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.SINERGI_URL || '').replace(/\/+$/, '');
-const IN_CI = !!process.env.CI && !/^(0|false|no)$/i.test(process.env.CI);
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = resolve(process.env.SINERGI_ARTIFACTS || join(here, 'artifacts'));
-const READY_TIMEOUT = 45_000;
 const TEST_TIMEOUT = 120_000;
 
 /** Keys that must never reach the browser of a company user (privacy smoke check). */
 const PRIVATE_KEY = /(^|_)(nik|no_kk|nokk)($|_)|nama_kepala|alamat|head_name|address/i;
 
-if (!BASE) {
-  if (IN_CI) {
-    test('map page browser tests', () => {
-      assert.fail(
-        'SINERGI_URL is not set: the browser tests need a running Sinergi server with demo data ' +
-          '(scripts/test.sh starts one and sets SINERGI_URL, SINERGI_DEMO_JSON and SINERGI_ARTIFACTS).',
-      );
-    });
-  } else {
-    test('map page browser tests', { skip: 'SINERGI_URL is not set (run via scripts/test.sh)' }, () => {});
-  }
-} else {
-  suite();
-}
-
-function loadDemoUsers() {
-  const file = process.env.SINERGI_DEMO_JSON;
-  assert.ok(file, 'SINERGI_DEMO_JSON is not set (path to the demo users JSON)');
-  const demo = JSON.parse(readFileSync(file, 'utf8'));
-  assert.ok(Array.isArray(demo.users) && demo.users.length, `${file}: no "users" array`);
-  return demo.users;
-}
+withServer('map page browser tests', suite);
 
 function suite() {
-  /** @type {import('playwright-core').Browser} */
-  let browser;
-  let users;
-
-  const userByRole = (role) => {
-    const u = users.find((x) => x.role === role);
-    assert.ok(u, `demo JSON has no user with role "${role}"`);
-    return u;
-  };
-
-  before(async () => {
-    users = loadDemoUsers();
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH or apt-get install chromium)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
-
-  /** Fresh context (no cookies, no localStorage) + page that records page errors. */
-  async function openPage(viewport = { width: 1280, height: 800 }) {
-    const context = await browser.newContext({ viewport, locale: 'id-ID' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const pageErrors = [];
-    page.on('pageerror', (err) => pageErrors.push(err));
-    return { context, page, pageErrors };
-  }
+  const { users, userByRole, openPage } = useBrowser();
 
   async function waitState(page, states, timeout = READY_TIMEOUT) {
     const list = [].concat(states);
@@ -163,13 +94,7 @@ function suite() {
     return { x, y, text: await handle.jsonValue() };
   }
 
-  function assertNoPageErrors(pageErrors) {
-    assert.deepEqual(
-      pageErrors.map((e) => String(e?.stack || e)),
-      [],
-      'uncaught errors in the page',
-    );
-  }
+
 
   describe('map page', { timeout: TEST_TIMEOUT * 8 }, () => {
     test('(a) wrong password shows the server detail in an alert and no map', { timeout: TEST_TIMEOUT }, async () => {
@@ -442,7 +367,7 @@ function suite() {
     test('(g) every demo role gets the map or a visible reason', { timeout: TEST_TIMEOUT * 2 }, async () => {
       // One browser context per role, in parallel (each signs in on its own).
       await Promise.all(
-        users.map(async (user) => {
+        users().map(async (user) => {
           const { context, page, pageErrors } = await openPage();
           try {
             const state = await signIn(page, user, ['ready', 'error']);
@@ -466,14 +391,3 @@ function suite() {
   });
 }
 
-/** Collect paths of object keys matching re anywhere in value. */
-function findKeys(value, re, url, path, out) {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => findKeys(v, re, url, `${path}[${i}]`, out));
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (re.test(k)) out.push(`${url} ${path}.${k}`);
-      findKeys(v, re, url, `${path}.${k}`, out);
-    }
-  }
-}
