@@ -37,23 +37,9 @@ command -v ogr2ogr >/dev/null || die "ogr2ogr is not installed (scripts/deps.sh)
 command -v jq >/dev/null || die "jq is not installed"
 data=${SINERGI_SHARED_DATA:-$SINERGI_ROOT/../shared/data/bekasi}
 [[ -f $data/bekasi_desa.geojson ]] || die "real Bekasi data not found in $data (set SINERGI_SHARED_DATA)"
-admin=${DATABASE_URL:-$("$SINERGI_ROOT/scripts/pg.sh" start)}
-db=sinergi_bench_boundaries
-url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")
+bench_db sinergi_bench_boundaries
 # GDAL's PostgreSQL driver takes a URI only with the postgresql:// scheme.
 pgurl=${url/#postgres:\/\//postgresql://}
-
-work=$(mktemp -d)
-cleanup() {
-  rm -rf "$work"
-  if ((!keep)); then psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; fi
-}
-trap cleanup EXIT
-
-log "building sinergi"
-(cd "$SINERGI_ROOT" && go build -o "$work/sinergi" ./cmd/sinergi)
-S=$work/sinergi
-psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
 export DATABASE_URL=$url
 $S migrate >/dev/null
 log "writing the synthetic file ($n villages)"

@@ -39,21 +39,7 @@ done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is not installed (apt-get install time)"
 data=${SINERGI_SHARED_DATA:-$SINERGI_ROOT/../shared/data/bekasi}
 [[ -f $data/bekasi_desa.geojson ]] || die "real Bekasi data not found in $data (set SINERGI_SHARED_DATA)"
-admin=${DATABASE_URL:-$("$SINERGI_ROOT/scripts/pg.sh" start)}
-db=sinergi_bench_households
-url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")
-
-work=$(mktemp -d)
-cleanup() {
-  rm -rf "$work"
-  if ((!keep)); then psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; fi
-}
-trap cleanup EXIT
-
-log "building sinergi"
-(cd "$SINERGI_ROOT" && go build -o "$work/sinergi" ./cmd/sinergi)
-S=$work/sinergi
-psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+bench_db sinergi_bench_households
 export DATABASE_URL=$url SINERGI_HASH_KEY_FILE=$work/hash.key
 $S migrate >/dev/null
 set_id=$($S boundaries import "$data/bekasi_desa.geojson" --level desa --activate --json | jq -r .id)

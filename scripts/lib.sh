@@ -123,3 +123,25 @@ build_static() {
 print_usage() {
   sed -n '/^# Usage/,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$1"
 }
+
+# bench_db NAME: for benchmark scripts. Sets admin (the cluster's URL: DATABASE_URL
+# or scripts/pg.sh start), db=NAME and url (NAME on that cluster), a temp folder
+# $work holding a freshly built $S (bin of sinergi), and (re)creates the database.
+# Both go away on exit unless keep=1.
+# shellcheck disable=SC2034 # url and S are for the calling script
+bench_db() {
+  admin=${DATABASE_URL:-$("$SINERGI_ROOT/scripts/pg.sh" start)}
+  db=$1
+  url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")
+  work=$(mktemp -d)
+  trap bench_cleanup EXIT
+  log "building sinergi"
+  (cd "$SINERGI_ROOT" && go build -o "$work/sinergi" ./cmd/sinergi)
+  S=$work/sinergi
+  psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+}
+
+bench_cleanup() {
+  rm -rf "$work"
+  if ((!${keep:-0})); then psql "$admin" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; fi
+}
