@@ -174,6 +174,19 @@ func TestAPICompressesJSON(t *testing.T) {
 	}
 }
 
+func TestConfigNamesTheRegencyOfTheData(t *testing.T) {
+	f := newFixture(t)
+	if _, body := f.do(t, "GET", "/api/v1/config", "", ""); !strings.Contains(body, `"regency_name":"Kabupaten Bekasi"`) {
+		t.Fatalf("default regency name: %s", body)
+	}
+	if _, err := f.owner.SetMeta(context.Background(), geo.MetaRegencyName, "Kabupaten Sinergi Demo (99.01, data demo)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := f.do(t, "GET", "/api/v1/config", "", ""); !strings.Contains(body, "99.01, data demo") {
+		t.Fatalf("config after the demo set its name: %s", body)
+	}
+}
+
 func TestLoginCookieLogout(t *testing.T) {
 	f := newFixture(t)
 	resp, body := f.do(t, "POST", "/api/v1/login", "", `{"username":"u-planner","password":"salah-sekali"}`)

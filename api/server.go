@@ -283,6 +283,15 @@ func (s *Server) config(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"basemap_url":         s.cfg.BasemapURL,
 		"basemap_attribution": s.cfg.BasemapAttribution,
-		"regency_name":        s.cfg.RegencyName,
+		"regency_name":        s.regencyName(c),
 	})
+}
+
+// regencyName is the regency the database describes (set by the demo), else the
+// configured one.
+func (s *Server) regencyName(c *fiber.Ctx) string {
+	if n, err := s.web.Meta(c.UserContext(), geo.MetaRegencyName); err == nil && n != "" {
+		return n
+	}
+	return s.cfg.RegencyName
 }

@@ -157,6 +157,10 @@ func Load(ctx context.Context, st *geo.Store, key geo.HashKey, opt Options) (Res
 
 	// Scores, so the map has a ranking at once; only when missing or stale, so a
 	// repeated demo writes nothing.
+	if _, err := st.SetMeta(ctx, geo.MetaRegencyName, reg.Name+" ("+reg.Code+", data demo)"); err != nil {
+		return res, err
+	}
+
 	progress("skor kebutuhan / need scores")
 	if res.ScoresComputed, err = st.RefreshScores(ctx, "demo"); err != nil {
 		return res, fmt.Errorf("demo scores: %w", err)

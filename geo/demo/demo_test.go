@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -55,6 +56,9 @@ func TestDemoLoadIsIdempotent(t *testing.T) {
 	}
 	if r1.Villages < 150 || r1.Kecamatan < 15 || r1.Households.Inserted != 3000 || r1.Companies != 13 || r1.Plans == 0 {
 		t.Fatalf("first load: %+v", r1)
+	}
+	if name, err := owner.Meta(ctx, geo.MetaRegencyName); err != nil || !strings.Contains(name, "99.01") {
+		t.Fatalf("demo regency name %q (%v): the page must not present demo data as a real regency", name, err)
 	}
 	if !r1.ScoresComputed {
 		t.Fatal("first demo load computed no scores")
