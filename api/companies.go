@@ -53,8 +53,11 @@ func matchStoreError(err error) error {
 	case errors.Is(err, geo.ErrCompanyExists), errors.Is(err, geo.ErrPlanStatus), errors.Is(err, geo.ErrProposalState),
 		errors.Is(err, geo.ErrCompanyInUse):
 		return &Error{Status: fiber.StatusConflict, Detail: err.Error(), Err: err}
-	case errors.Is(err, geo.ErrUnknownVillage):
+	case errors.Is(err, geo.ErrUnknownVillage), errors.Is(err, geo.ErrUnitCost), errors.Is(err, geo.ErrMatchRequest):
 		return &Error{Status: fiber.StatusBadRequest, Detail: err.Error(), Err: err}
+	case errors.Is(err, geo.ErrNoScores):
+		// The need comes from the scores: nothing to match until `sinergi score` ran.
+		return &Error{Status: fiber.StatusConflict, Detail: err.Error(), Err: err}
 	}
 	return err
 }

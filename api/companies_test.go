@@ -33,10 +33,14 @@ func companiesFixture(t *testing.T) (*fixture, int64, int64) {
 		t.Fatal(err)
 	}
 	for k := 0; k < 30; k++ {
-		if _, err := f.owner.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, village_code)
-			VALUES ('demo', '2026', $1, 1, 1, '99.01.01.2001')`, fmt.Sprint(k)); err != nil {
+		if _, err := f.owner.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, village_code, assigned_set)
+			VALUES ('demo', '2026', $1, 1, 1, '99.01.01.2001', `+"(SELECT id FROM boundary_set WHERE level = 'desa' AND status = 'active')"+`)`, fmt.Sprint(k)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// the matcher takes need from the scores
+	if _, err := f.owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
 	}
 	return f, own, other
 }
@@ -91,7 +95,7 @@ func TestCompaniesAPIRolesAndBudgets(t *testing.T) {
 		t.Fatalf("own neighbours: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/companies/%d/suggestions?year=2026", own), co, "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"households":"20"`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"households":20,`) || !strings.Contains(body, `"cell_need":30,`) {
 		// 45 M budget / 2.5 M per household = 18 households, shown rounded to base 5: 20
 		t.Fatalf("suggestions: %d %s", resp.StatusCode, body)
 	}
@@ -132,6 +136,11 @@ func TestPlansAndMatchAPI(t *testing.T) {
 	if resp, _ := f.do(t, "POST", "/api/v1/match", co, `{"mode":"sector","year":2026}`); resp.StatusCode != 403 {
 		t.Fatalf("company running the matcher: %d", resp.StatusCode)
 	}
+	// save:false creates nothing: 200 without id or Location
+	resp, body = f.do(t, "POST", "/api/v1/match", pl, `{"mode":"sector","year":2026,"save":false}`)
+	if resp.StatusCode != 200 || resp.Header.Get("Location") != "" || strings.Contains(body, `"id":`) || !strings.Contains(body, `"basis":`) {
+		t.Fatalf("match without saving: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
 	resp, body = f.do(t, "POST", "/api/v1/match", pl, `{"mode":"sector","year":2026}`)
 	if resp.StatusCode != 201 {
 		t.Fatalf("match: %d %s", resp.StatusCode, body)
@@ -148,6 +157,12 @@ func TestPlansAndMatchAPI(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(body), &m); err != nil || m.ID == 0 || len(m.Proposal.Assignments) == 0 {
 		t.Fatalf("match answer: %v %s", err, body)
+	}
+	if loc := resp.Header.Get("Location"); loc != fmt.Sprintf("/api/v1/match/%d", m.ID) {
+		t.Fatalf("saved proposal's Location: %q", loc)
+	}
+	if resp, body := f.do(t, "GET", resp.Header.Get("Location"), pl, ""); resp.StatusCode != 200 || !strings.Contains(body, `"cost_version":1`) {
+		t.Fatalf("GET Location: %d %s", resp.StatusCode, body)
 	}
 	var total float64
 	for _, a := range m.Proposal.Assignments {
@@ -191,5 +206,36 @@ func TestPlansAndMatchAPI(t *testing.T) {
 	}
 	if resp, body := f.do(t, "GET", "/api/v1/coverage?year=2026", pl, ""); resp.StatusCode != 200 || !strings.Contains(body, `"need_households":30`) {
 		t.Fatalf("coverage: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMatchCostsAPI: GET|PUT /match/costs (planner): validated, versioned, audited,
+// and the next proposal records the new version.
+func TestMatchCostsAPI(t *testing.T) {
+	f, _, _ := companiesFixture(t)
+	pl := f.tokens[geo.RolePlanner]
+	resp, body := f.do(t, "GET", "/api/v1/match/costs", pl, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"kesehatan":2500000`) || !strings.Contains(body, `"version":1`) {
+		t.Fatalf("GET costs: %d %s", resp.StatusCode, body)
+	}
+	for _, bad := range []string{`{"costs":{"pariwisata":5}}`, `{"costs":{"kesehatan":-1}}`, `{"costs":{"kesehatan":0}}`,
+		`{"costs":{"kesehatan":1.5}}`, `{"costs":{"kesehatan":1e300}}`, `{"costs":{}}`, `{"costs":{"kesehatan":"mahal"}}`, `[`} {
+		resp, body := f.do(t, "PUT", "/api/v1/match/costs", pl, bad)
+		if resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Fatalf("PUT %s: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+	resp, body = f.do(t, "PUT", "/api/v1/match/costs", pl, `{"costs":{"kesehatan":1500000},"note":"harga 2026"}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"changed":true`) || !strings.Contains(body, `"kesehatan":1500000`) ||
+		!strings.Contains(body, `"ekonomi":4000000`) || !strings.Contains(body, `"version":2`) {
+		t.Fatalf("PUT costs: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.do(t, "POST", "/api/v1/match", pl, `{"mode":"sector","year":2026}`)
+	if resp.StatusCode != 201 || !strings.Contains(body, `"cost_version":2`) || !strings.Contains(body, `"kesehatan":1500000`) {
+		t.Fatalf("match after the change: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.do(t, "GET", "/api/v1/audit?action=match.costs", f.tokens[geo.RoleAdmin], "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "match_cost_version:2") {
+		t.Fatalf("audit: %d %s", resp.StatusCode, body)
 	}
 }

@@ -138,7 +138,7 @@ func (s *Server) coverage(c *fiber.Ctx) error {
 	}
 	cells, err := s.web.Coverage(c.UserContext(), year)
 	if err != nil {
-		return err
+		return matchStoreError(err)
 	}
 	return c.JSON(fiber.Map{"year": year, "cells": cells})
 }

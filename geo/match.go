@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,53 +23,148 @@ import (
 type MatchCellRow struct {
 	VillageCode string  `json:"village_code"`
 	Sector      string  `json:"sector"`
-	Households  float64 `json:"households"` // in-need households
-	Weight      float64 `json:"weight"`     // need weight per household (1 until scores feed it)
+	Households  float64 `json:"households"` // h_c: in-need households of the sector (MODEL.md)
+	Weight      float64 `json:"weight"`     // w_c: need weight per household (the chosen score)
 }
 
-// matchCellsSQL is the interim need per cell, straight from the household table:
-// kesehatan ← households with a stunted child; ekonomi ← extreme-poor households or
-// households with an unemployed adult. Households are counted once per cell
-// (across registers by their link key). Replace with the need scores (migration
-// 004) by changing only MatchCells.
-const matchCellsSQL = `
-WITH agg AS (
-  SELECT village_code,
-    count(DISTINCT link_key) FILTER (WHERE stunted > 0)
-      + count(*) FILTER (WHERE stunted > 0 AND link_key IS NULL) AS kesehatan,
-    count(DISTINCT link_key) FILTER (WHERE extreme_poor OR unemployed_adults > 0)
-      + count(*) FILTER (WHERE (extreme_poor OR unemployed_adults > 0) AND link_key IS NULL) AS ekonomi
-  FROM household
-  WHERE retired_at IS NULL AND village_code IS NOT NULL AND ($1 = 0 OR period LIKE $1::text || '%')
-  GROUP BY village_code
-)
-SELECT village_code, 'kesehatan', kesehatan FROM agg WHERE kesehatan > 0
-UNION ALL
-SELECT village_code, 'ekonomi', ekonomi FROM agg WHERE ekonomi > 0
-ORDER BY 1, 2`
+// ErrMatchNoScores means the matcher has no score run to take need from.
+var ErrMatchNoScores = fmt.Errorf("skor belum dihitung; jalankan sinergi score (no scores yet; run sinergi score): %w", ErrNoScores)
 
-// MatchCells returns the need of every (village, sector) cell for a year (0: all
-// periods). Until the need scores land this is a plain aggregate of households;
-// when the year has no households it falls back to every period.
+// MatchBasis records what a matcher run was built from, so a saved proposal can be
+// reproduced: the score run (period, weights version) the need came from, the need
+// weight, and the unit-cost version with its costs.
+type MatchBasis struct {
+	ScoreRunID     int64            `json:"score_run_id"`
+	Period         string           `json:"period"`
+	WeightsVersion int64            `json:"weights_version"`
+	ScoredAt       time.Time        `json:"scored_at"`
+	NeedWeight     string           `json:"need_weight"`
+	CostVersion    int64            `json:"cost_version"`
+	UnitCosts      map[string]int64 `json:"unit_costs"`
+}
+
+// MatchCells returns the need of every (village, sector) cell for a year with
+// the default need weight (sector scores); see MatchNeed.
 func (s *Store) MatchCells(ctx context.Context, year int) ([]MatchCellRow, error) {
-	read := func(y int) ([]MatchCellRow, error) {
-		rows, err := s.Pool.Query(ctx, matchCellsSQL, y)
-		if err != nil {
-			return nil, fmt.Errorf("need per cell: %w", err)
-		}
-		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (MatchCellRow, error) {
-			c := MatchCellRow{Weight: 1}
-			var n int64
-			err := r.Scan(&c.VillageCode, &c.Sector, &n)
-			c.Households = float64(n)
-			return c, err
-		})
-	}
-	cells, err := read(year)
-	if err == nil && len(cells) == 0 && year != 0 {
-		return read(0)
-	}
+	cells, _, err := s.MatchNeed(ctx, year, "")
 	return cells, err
+}
+
+// matchScoreRun picks the score run the matcher reads for a year: over the active
+// desa set, the newest run of the latest period of that year (periods "2026",
+// "2026-S1", …); if the year has none, of the latest period before it; else of
+// the latest period at all (a plan year usually follows the data year).
+func (s *Store) matchScoreRun(ctx context.Context, year int) (ScoreRun, error) {
+	var r ScoreRun
+	setID, err := s.ActiveSetID(ctx, LevelDesa)
+	if err != nil {
+		return r, err
+	}
+	if setID == 0 {
+		return r, errors.New("belum ada batas desa aktif (no active village boundaries)")
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT DISTINCT ON (period) id, period, weights_id, created_at
+		FROM score_run WHERE set_id = $1 ORDER BY period, id DESC`, setID)
+	if err != nil {
+		return r, fmt.Errorf("score runs: %w", err)
+	}
+	var runs []ScoreRun
+	var x ScoreRun
+	if _, err := pgx.ForEachRow(rows, []any{&x.ID, &x.Period, &x.WeightsID, &x.CreatedAt}, func() error {
+		x.SetID = setID
+		runs = append(runs, x)
+		return nil
+	}); err != nil {
+		return r, fmt.Errorf("score runs: %w", err)
+	}
+	if len(runs) == 0 {
+		return r, fmt.Errorf("batas desa aktif %d (active set %d): %w", setID, setID, ErrMatchNoScores)
+	}
+	same, before := -1, -1
+	for i, run := range runs { // sorted by period ascending
+		y := periodYearOf(run.Period)
+		if y == year {
+			same = i
+		} else if y > 0 && y < year {
+			before = i
+		}
+	}
+	switch {
+	case year != 0 && same >= 0:
+		return runs[same], nil
+	case year != 0 && before >= 0:
+		return runs[before], nil
+	}
+	return runs[len(runs)-1], nil
+}
+
+// periodYearOf reads the year a period starts with ("2026", "2026-S1"), else 0.
+func periodYearOf(p string) int {
+	if len(p) < 4 {
+		return 0
+	}
+	y, err := strconv.Atoi(p[:4])
+	if err != nil {
+		return 0
+	}
+	return y
+}
+
+// MatchNeed returns the matcher's cells for a year from the need scores of issue 5:
+// the newest score run of the active desa set and the year's period (matchScoreRun),
+// each village's stored score turned into sector cells by matching.SectorNeeds with
+// the weights version of that run — household sectors from the censored counts,
+// the others from village indicators when present — and weighted by the chosen need
+// score (matching.NeedWeights; "" = sector). Without any run it returns
+// ErrMatchNoScores. The basis names the run (cost fields are left empty).
+func (s *Store) MatchNeed(ctx context.Context, year int, needWeight string) ([]MatchCellRow, MatchBasis, error) {
+	var b MatchBasis
+	if !matching.ValidNeedWeight(needWeight) {
+		return nil, b, fmt.Errorf("%w: need_weight %q: pakai %v (use one of %v)", ErrMatchRequest, needWeight, matching.NeedWeights, matching.NeedWeights)
+	}
+	if needWeight == "" {
+		needWeight = matching.NeedWeightSector
+	}
+	run, err := s.matchScoreRun(ctx, year)
+	if err != nil {
+		return nil, b, err
+	}
+	b = MatchBasis{ScoreRunID: run.ID, Period: run.Period, WeightsVersion: run.WeightsID, ScoredAt: run.CreatedAt, NeedWeight: needWeight}
+	var raw []byte
+	var k float64
+	if err := s.Pool.QueryRow(ctx, `SELECT weights, k FROM weights_version WHERE id = $1`, run.WeightsID).Scan(&raw, &k); err != nil {
+		return nil, b, fmt.Errorf("bobot versi %d dari skor %d (weights version %d of score run %d): %w", run.WeightsID, run.ID, run.WeightsID, run.ID, err)
+	}
+	w, err := matching.ParseWeights(raw, k)
+	if err != nil {
+		return nil, b, fmt.Errorf("weights version %d: %w", run.WeightsID, err)
+	}
+	// Only villages of the run's set (the active one) can be matched.
+	rows, err := s.Pool.Query(ctx, `SELECT s.code, s.detail FROM village_score s
+		JOIN village v ON v.set_id = $2 AND v.code = s.code
+		WHERE s.run_id = $1 ORDER BY s.code`, run.ID, run.SetID)
+	if err != nil {
+		return nil, b, fmt.Errorf("village scores of run %d: %w", run.ID, err)
+	}
+	var cells []MatchCellRow
+	var code string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
+		var sc matching.NeedScore
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			return fmt.Errorf("score of village %s in run %d: %w", code, run.ID, err)
+		}
+		need, err := matching.SectorNeeds(sc, w, Sectors, needWeight)
+		if err != nil {
+			return err
+		}
+		for _, n := range need {
+			cells = append(cells, MatchCellRow{VillageCode: code, Sector: n.Sector, Households: n.Households, Weight: n.Weight})
+		}
+		return nil
+	}); err != nil {
+		return nil, b, err
+	}
+	return cells, b, nil
 }
 
 func (s *Store) activeVillageNames(ctx context.Context) (map[string]string, error) {
@@ -105,30 +203,153 @@ func sortCoverage(cs []CoverageCell) {
 	})
 }
 
+// UnitCostSet is one version of the matcher's unit costs: rupiah to serve one
+// in-need household, per sector (MODEL.md: u_s).
+type UnitCostSet struct {
+	Version   int64            `json:"version"`
+	Costs     map[string]int64 `json:"costs"`
+	Note      string           `json:"note,omitempty"`
+	UpdatedBy string           `json:"updated_by"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// ErrUnitCost wraps an invalid unit-cost change.
+var ErrUnitCost = errors.New("biaya satuan tidak valid (invalid unit cost)")
+
+// MaxUnitCost bounds a unit cost (rupiah per household): a typo with many zeros
+// is refused instead of silently starving a sector.
+const MaxUnitCost = 1e12
+
+// UnitCostVersions lists the newest limit versions of the unit costs, newest first.
+func (s *Store) UnitCostVersions(ctx context.Context, limit int) ([]UnitCostSet, error) {
+	if limit <= 0 {
+		limit = 1
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT id, costs, note, created_by, created_at FROM match_cost_version
+		ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unit costs: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (UnitCostSet, error) {
+		var u UnitCostSet
+		err := r.Scan(&u.Version, &u.Costs, &u.Note, &u.UpdatedBy, &u.UpdatedAt)
+		return u, err
+	})
+}
+
+// CurrentUnitCosts returns the newest unit-cost version.
+func (s *Store) CurrentUnitCosts(ctx context.Context) (UnitCostSet, error) {
+	vs, err := s.UnitCostVersions(ctx, 1)
+	if err != nil {
+		return UnitCostSet{}, err
+	}
+	if len(vs) == 0 {
+		return UnitCostSet{}, errors.New("biaya satuan belum diatur (no unit costs); sinergi match costs --set SEKTOR=RUPIAH")
+	}
+	return vs[0], nil
+}
+
 // UnitCosts returns rupiah per in-need household for each sector, in Sectors order.
 func (s *Store) UnitCosts(ctx context.Context) ([]float64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT sector, rupiah FROM match_unit_cost`)
+	u, err := s.CurrentUnitCosts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	by := map[string]int64{}
-	for rows.Next() {
-		var sec string
-		var r int64
-		if err := rows.Scan(&sec, &r); err != nil {
-			return nil, err
-		}
-		by[sec] = r
-	}
+	return unitCostVector(u)
+}
+
+func unitCostVector(u UnitCostSet) ([]float64, error) {
 	out := make([]float64, len(Sectors))
 	for k, sec := range Sectors {
-		if by[sec] <= 0 {
+		if u.Costs[sec] <= 0 {
 			return nil, fmt.Errorf("biaya satuan sektor %s belum diatur (unit cost of %s not set)", sec, sec)
 		}
-		out[k] = float64(by[sec])
+		out[k] = float64(u.Costs[sec])
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// ValidateUnitCosts checks a change of unit costs: known sectors, amounts that are
+// positive whole rupiah, finite and at most MaxUnitCost. It names every bad entry.
+func ValidateUnitCosts(change map[string]float64) error {
+	if len(change) == 0 {
+		return fmt.Errorf("%w: tidak ada sektor yang diubah (no sector given)", ErrUnitCost)
+	}
+	var bad []string
+	for _, sec := range slices.Sorted(maps.Keys(change)) {
+		v := change[sec]
+		switch {
+		case !ValidSector(sec):
+			bad = append(bad, fmt.Sprintf("sektor %q tidak dikenal, pakai %v (unknown sector)", sec, Sectors))
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			bad = append(bad, fmt.Sprintf("%s: jumlah harus bilangan terhingga (amount must be finite)", sec))
+		case v <= 0:
+			bad = append(bad, fmt.Sprintf("%s: %v harus positif (must be positive)", sec, v))
+		case v > MaxUnitCost:
+			bad = append(bad, fmt.Sprintf("%s: %v melebihi batas %.0f (above the limit)", sec, v, float64(MaxUnitCost)))
+		case v != math.Trunc(v):
+			bad = append(bad, fmt.Sprintf("%s: %v harus rupiah bulat (must be whole rupiah)", sec, v))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrUnitCost, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// SetUnitCosts changes some sectors' unit costs (the others keep theirs) and
+// records the whole set as a new version with who and when, audited, in one
+// transaction; match_unit_cost mirrors the newest version. A change that changes
+// nothing writes nothing and returns the current version with changed = false.
+func (s *Store) SetUnitCosts(ctx context.Context, change map[string]float64, note, by string) (u UnitCostSet, changed bool, err error) {
+	if err := ValidateUnitCosts(change); err != nil {
+		return u, false, err
+	}
+	if by == "" {
+		by = "cli"
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		// Serialise writers so two edits never both build on the same old version.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sinergi.match_costs'))`); err != nil {
+			return err
+		}
+		cur := UnitCostSet{Costs: map[string]int64{}}
+		err := tx.QueryRow(ctx, `SELECT id, costs FROM match_cost_version ORDER BY id DESC LIMIT 1`).Scan(&cur.Version, &cur.Costs)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		next := maps.Clone(cur.Costs)
+		if next == nil {
+			next = map[string]int64{}
+		}
+		for sec, v := range change {
+			next[sec] = int64(v)
+		}
+		if maps.Equal(next, cur.Costs) {
+			return nil
+		}
+		changed = true
+		if err := tx.QueryRow(ctx, `INSERT INTO match_cost_version (costs, note, created_by) VALUES ($1, $2, $3)
+			RETURNING id, costs, note, created_by, created_at`, next, note, by).Scan(&u.Version, &u.Costs, &u.Note, &u.UpdatedBy, &u.UpdatedAt); err != nil {
+			return err
+		}
+		for _, sec := range slices.Sorted(maps.Keys(next)) {
+			if _, err := tx.Exec(ctx, `INSERT INTO match_unit_cost (sector, rupiah, updated_by, updated_at) VALUES ($1, $2, $3, now())
+				ON CONFLICT (sector) DO UPDATE SET rupiah = EXCLUDED.rupiah, updated_by = EXCLUDED.updated_by, updated_at = now()
+				WHERE match_unit_cost.rupiah <> EXCLUDED.rupiah`, sec, next[sec], by); err != nil {
+				return err
+			}
+		}
+		return auditTx(ctx, tx, AuditEntry{Actor: by, Action: "match.costs", Object: fmt.Sprintf("match_cost_version:%d", u.Version),
+			Detail: map[string]any{"previous_version": cur.Version, "previous": cur.Costs, "costs": next, "note": note}})
+	})
+	if err != nil {
+		return u, false, err
+	}
+	if !changed {
+		u, err = s.CurrentUnitCosts(ctx)
+	}
+	return u, changed, err
 }
 
 // MatchRule is a planner's pin or exclusion.
@@ -191,17 +412,37 @@ type MatchRequest struct {
 	// PriorityListID (locus mode) takes the candidates from the newest version of
 	// a saved priority list, in its order, instead of Villages or the top LocusTop.
 	PriorityListID int64 `json:"priority_list_id,omitempty"`
+	// NeedWeight is the score a cell's households are weighted by
+	// (matching.NeedWeights; empty: sector).
+	NeedWeight string `json:"need_weight,omitempty"`
 	// OnlyCompany restricts the run to one company (its own suggestions).
 	OnlyCompany int64 `json:"-"`
 }
 
-// BuildMatchInput assembles the matcher's plain input from the database: need per
-// cell (MatchCells), companies with budgets, interests and reach lists (PostGIS),
-// unit costs, and the year's pins and exclusions.
+// BuildMatchInput is PrepareMatch without the basis.
 func (s *Store) BuildMatchInput(ctx context.Context, req MatchRequest) (matching.MatchInput, error) {
+	in, _, err := s.PrepareMatch(ctx, req)
+	return in, err
+}
+
+// PrepareMatch assembles the matcher's plain input from the database: need per
+// cell (MatchNeed, from the newest score run), companies with budgets, interests
+// and reach lists (PostGIS), the current unit costs, and the year's pins and
+// exclusions. The basis says which score run and unit-cost version were used;
+// SaveProposal stores it with the proposal.
+func (s *Store) PrepareMatch(ctx context.Context, req MatchRequest) (matching.MatchInput, MatchBasis, error) {
 	in := matching.MatchInput{Mode: req.Mode, Sectors: Sectors, MaxPerCell: req.MaxPerCell, LocusTop: req.LocusTop}
-	var err error
-	if in.UnitCost, err = s.UnitCosts(ctx); err != nil {
+	var basis MatchBasis
+	in, err := s.buildMatchInput(ctx, req, in, &basis)
+	return in, basis, err
+}
+
+func (s *Store) buildMatchInput(ctx context.Context, req MatchRequest, in matching.MatchInput, basis *MatchBasis) (matching.MatchInput, error) {
+	costs, err := s.CurrentUnitCosts(ctx)
+	if err != nil {
+		return in, err
+	}
+	if in.UnitCost, err = unitCostVector(costs); err != nil {
 		return in, err
 	}
 	names, err := s.activeVillageNames(ctx)
@@ -225,14 +466,16 @@ func (s *Store) BuildMatchInput(ctx context.Context, req MatchRequest) (matching
 	for k, sec := range Sectors {
 		sidx[sec] = k
 	}
-	cells, err := s.MatchCells(ctx, req.Year)
+	cells, b, err := s.MatchNeed(ctx, req.Year, req.NeedWeight)
 	if err != nil {
 		return in, err
 	}
+	*basis = b
+	basis.CostVersion, basis.UnitCosts = costs.Version, costs.Costs
 	for _, c := range cells {
 		v, ok := vidx[c.VillageCode]
 		if !ok {
-			continue // households assigned to a retired set's code; reassignment happens on activation
+			continue // MatchNeed reads the active set only; kept as a guard
 		}
 		in.Cells = append(in.Cells, matching.MatchCell{Village: v, Sector: sidx[c.Sector], Households: c.Households, Weight: c.Weight})
 	}
@@ -364,19 +607,30 @@ type ProposalRecord struct {
 	CreatedAt  time.Time          `json:"created_at"`
 	AcceptedBy *string            `json:"accepted_by,omitempty"`
 	Params     MatchRequest       `json:"params"`
+	Basis      MatchBasis         `json:"basis"`
 	Proposal   *matching.Proposal `json:"proposal"`
 }
 
-// SaveProposal stores a proposal as a draft.
-func (s *Store) SaveProposal(ctx context.Context, req MatchRequest, p *matching.Proposal, by string) (int64, error) {
+// SaveProposal stores a proposal as a draft with its basis (PrepareMatch): the
+// unit-cost version and costs and the score run it was computed from.
+func (s *Store) SaveProposal(ctx context.Context, req MatchRequest, basis MatchBasis, p *matching.Proposal, by string) (int64, error) {
 	var id int64
+	var costVersion, runID *int64
+	if basis.CostVersion > 0 {
+		costVersion = &basis.CostVersion
+	}
+	if basis.ScoreRunID > 0 {
+		runID = &basis.ScoreRunID
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO match_proposal (mode, year, params, result, objective, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, req.Mode, req.Year, req, p, p.Objective, by).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO match_proposal (mode, year, params, result, objective, created_by, cost_version, score_run_id, basis)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, req.Mode, req.Year, req, p, p.Objective, by,
+			costVersion, runID, basis).Scan(&id); err != nil {
 			return err
 		}
 		return auditTx(ctx, tx, AuditEntry{Actor: by, Action: "match.run", Object: fmt.Sprintf("match_proposal:%d", id),
-			Detail: map[string]any{"mode": req.Mode, "year": req.Year, "assignments": len(p.Assignments)}})
+			Detail: map[string]any{"mode": req.Mode, "year": req.Year, "assignments": len(p.Assignments),
+				"score_run_id": basis.ScoreRunID, "cost_version": basis.CostVersion}})
 	})
 	return id, err
 }
@@ -384,10 +638,10 @@ func (s *Store) SaveProposal(ctx context.Context, req MatchRequest, p *matching.
 // Proposal reads a saved proposal, or ErrNotFound.
 func (s *Store) Proposal(ctx context.Context, id int64) (ProposalRecord, error) {
 	var r ProposalRecord
-	var params, result []byte
-	err := s.Pool.QueryRow(ctx, `SELECT id, mode, year, status, objective, created_by, created_at, accepted_by, params, result
+	var params, result, basis []byte
+	err := s.Pool.QueryRow(ctx, `SELECT id, mode, year, status, objective, created_by, created_at, accepted_by, params, result, basis
 		FROM match_proposal WHERE id = $1`, id).Scan(&r.ID, &r.Mode, &r.Year, &r.Status, &r.Objective, &r.CreatedBy,
-		&r.CreatedAt, &r.AcceptedBy, &params, &result)
+		&r.CreatedAt, &r.AcceptedBy, &params, &result, &basis)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, fmt.Errorf("usulan %d: %w", id, ErrNotFound)
 	}
@@ -396,6 +650,9 @@ func (s *Store) Proposal(ctx context.Context, id int64) (ProposalRecord, error) 
 	}
 	if err := json.Unmarshal(params, &r.Params); err != nil {
 		return r, fmt.Errorf("proposal %d params: %w", id, err)
+	}
+	if err := json.Unmarshal(basis, &r.Basis); err != nil {
+		return r, fmt.Errorf("proposal %d basis: %w", id, err)
 	}
 	r.Proposal = &matching.Proposal{}
 	if err := json.Unmarshal(result, r.Proposal); err != nil {
@@ -449,24 +706,30 @@ func (s *Store) AcceptProposal(ctx context.Context, id int64, by string) (int, e
 
 // Suggestion is one cell suggested to a company, with disclosure-controlled counts.
 type Suggestion struct {
-	VillageCode string  `json:"village_code"`
-	VillageName string  `json:"village_name"`
-	Sector      string  `json:"sector"`
-	Households  string  `json:"households"`  // "<5" or rounded to base 5
-	CellNeed    string  `json:"cell_need"`   // "<5" or rounded to base 5
-	Cost        int64   `json:"cost"`        // rupiah of its own budget
-	DistKm      float64 `json:"dist_km"`     // from its operating area
-	Ring        int     `json:"ring"`        // 1 or 2
-	OtherPlans  int     `json:"other_plans"` // other companies' plans in this cell (not their budgets)
-	Reason      string  `json:"reason"`
+	VillageCode string         `json:"village_code"`
+	VillageName string         `json:"village_name"`
+	Sector      string         `json:"sector"`
+	Households  matching.Count `json:"households"`  // a number rounded to base 5, or "<5" (DisclosureCount)
+	CellNeed    matching.Count `json:"cell_need"`   // a number rounded to base 5, or "<5"
+	Cost        int64          `json:"cost"`        // rupiah of its own budget
+	DistKm      float64        `json:"dist_km"`     // from its operating area
+	Ring        int            `json:"ring"`        // 1 or 2
+	OtherPlans  int            `json:"other_plans"` // other companies' plans in this cell (not their budgets)
+	Reason      string         `json:"reason"`
 }
 
-// DisclosureCount is DESIGN.md's company view of a count: "<5" below 5, else rounded to base 5.
-func DisclosureCount(n float64) string {
-	if n < 5 {
-		return "<5"
+// DisclosureCount is DESIGN.md's company view of a count of households: 0 stays 0,
+// 1–4 are suppressed (written "<5"), others are rounded to base 5. Fractions (a
+// partly funded cell) are rounded to whole households first.
+func DisclosureCount(n float64) matching.Count {
+	h := math.Round(n)
+	switch {
+	case h <= 0:
+		return 0
+	case h < 5:
+		return matching.Suppressed
 	}
-	return fmt.Sprintf("%d", int64(math.Round(n/5))*5)
+	return matching.Count(int64(math.Round(h/5)) * 5)
 }
 
 // Suggestions runs sector mode for one company alone — its sectors, budget and

@@ -32,7 +32,7 @@ func TestMatchInputFromPriorityList(t *testing.T) {
 		t.Fatalf("versions: %+v then %+v", v1, v2)
 	}
 	req := geo.MatchRequest{Mode: matching.ModeLocus, Year: 2026, PriorityListID: v2.ID}
-	in, err := f.web.BuildMatchInput(ctx, req)
+	in, basis, err := f.web.PrepareMatch(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestMatchInputFromPriorityList(t *testing.T) {
 			t.Fatalf("assignment outside the priority list: %+v", a)
 		}
 	}
-	if _, err := f.web.SaveProposal(ctx, req, p, "planner"); err != nil {
+	if _, err := f.web.SaveProposal(ctx, req, basis, p, "planner"); err != nil {
 		t.Fatal(err)
 	}
 

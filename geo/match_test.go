@@ -2,8 +2,10 @@ package geo_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 type matchFixture struct {
 	owner, web *geo.Store
 	ids        map[string]int64
+	set        int64 // the active desa set
 }
 
 func mfSquare(x, y, d float64) orb.Polygon {
@@ -45,7 +48,7 @@ func newMatchFixture(t *testing.T) *matchFixture {
 	if err := owner.ActivateBoundarySet(ctx, id, "test"); err != nil {
 		t.Fatal(err)
 	}
-	f := &matchFixture{owner: owner, web: web, ids: map[string]int64{}}
+	f := &matchFixture{owner: owner, web: web, ids: map[string]int64{}, set: id}
 	for _, c := range []geo.Company{
 		// A: operating area inside village 0 (SW corner), reach 1.5 km
 		{Key: "pt-a", Name: "PT A", Sectors: []string{"kesehatan", "ekonomi"}, BudgetPerYear: 100_000_000,
@@ -73,7 +76,7 @@ func newMatchFixture(t *testing.T) *matchFixture {
 				st = 1
 			}
 			if _, err := owner.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted,
-				extreme_poor, village_code) VALUES ('demo', '2026', $1, 1, $2, $3, $4)`, fmt.Sprint(n), st, poor, v); err != nil {
+				extreme_poor, village_code, assigned_set) VALUES ('demo', '2026', $1, 1, $2, $3, $4, $5)`, fmt.Sprint(n), st, poor, v, id); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -82,6 +85,9 @@ func newMatchFixture(t *testing.T) *matchFixture {
 	add(mfCode(0), false, true, 7)
 	add(mfCode(1), true, false, 30)
 	add(mfCode(8), false, true, 40)
+	if _, err := owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -207,6 +213,37 @@ func TestCompanyCRUDAndImport(t *testing.T) {
 	}
 }
 
+// scoreTableCells computes the matcher's cells straight from the newest score
+// run's stored village scores with SQL (default weights: kesehatan ← stunting;
+// ekonomi ← extreme poverty and unemployment, half each; weight = sector score/100),
+// independently of geo.MatchNeed.
+func scoreTableCells(t *testing.T, st *geo.Store) map[string][2]float64 {
+	t.Helper()
+	rows, err := st.Pool.Query(context.Background(), `
+		SELECT s.code, x.sector, round(x.h), x.w FROM village_score s
+		CROSS JOIN LATERAL (VALUES
+			('kesehatan', (s.detail->'censored'->>'stunting')::float8, (s.detail->'sectors'->>'kesehatan')::float8 / 100),
+			('ekonomi', ((s.detail->'censored'->>'extreme_poverty')::float8 + (s.detail->'censored'->>'unemployment')::float8) / 2,
+				(s.detail->'sectors'->>'ekonomi')::float8 / 100)) AS x(sector, h, w)
+		WHERE s.run_id = (SELECT max(id) FROM score_run) AND round(x.h) > 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]float64{}
+	for rows.Next() {
+		var code, sec string
+		var h, w float64
+		if err := rows.Scan(&code, &sec, &h, &w); err != nil {
+			t.Fatal(err)
+		}
+		out[code+"/"+sec] = [2]float64{h, w}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestMatchCellsProposalAccept(t *testing.T) {
 	f := newMatchFixture(t)
 	ctx := context.Background()
@@ -214,20 +251,24 @@ func TestMatchCellsProposalAccept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{mfCode(0) + "/kesehatan": 12, mfCode(0) + "/ekonomi": 7, mfCode(1) + "/kesehatan": 30, mfCode(8) + "/ekonomi": 40}
-	if len(cells) != len(want) {
-		t.Fatalf("cells: %+v", cells)
+	// in-need households per sector from the score run: ekonomi is the mean of its
+	// two components (7 extreme-poor, 0 unemployed → 3.5 → 4)
+	want := map[string]float64{mfCode(0) + "/kesehatan": 12, mfCode(0) + "/ekonomi": 4, mfCode(1) + "/kesehatan": 30, mfCode(8) + "/ekonomi": 20}
+	table := scoreTableCells(t, f.owner)
+	if len(cells) != len(want) || len(table) != len(want) {
+		t.Fatalf("cells: %+v\nscore tables: %v", cells, table)
 	}
 	for _, c := range cells {
-		if want[c.VillageCode+"/"+c.Sector] != c.Households {
-			t.Fatalf("cell %+v, want %v", c, want)
+		k := c.VillageCode + "/" + c.Sector
+		if want[k] != c.Households || table[k][0] != c.Households || math.Abs(table[k][1]-c.Weight) > 1e-12 || c.Weight <= 0 || c.Weight > 1 {
+			t.Fatalf("cell %+v, want %v households, score tables say %v", c, want[k], table[k])
 		}
 	}
 	if _, err := f.web.AddMatchRule(ctx, geo.MatchRule{Kind: "exclude", CompanyID: f.ids["pt-a"], VillageCode: mfCode(1), Year: 2026}, "planner"); err != nil {
 		t.Fatal(err)
 	}
 	req := geo.MatchRequest{Mode: matching.ModeSector, Year: 2026}
-	in, err := f.web.BuildMatchInput(ctx, req)
+	in, basis, err := f.web.PrepareMatch(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,17 +287,30 @@ func TestMatchCellsProposalAccept(t *testing.T) {
 			t.Fatalf("PT C reaches nothing but got %+v", a)
 		}
 	}
-	// PT A: 12 stunting (2.5 M each) + 7 poor (4 M each) = 58 M in its ring 1; PT B: 30 stunting in village 1 = 75 M > 50 M.
+	// PT A: 12 stunting (2.5 M each) + 4 ekonomi (4 M each) = 46 M in its ring 1; PT B: 30 stunting in village 1 = 75 M > 50 M.
 	got := map[string]float64{}
 	for _, a := range p.Assignments {
 		got[a.CompanyName+"@"+a.VillageCode+"/"+a.SectorName] += a.Households
 	}
-	if got["PT A@"+mfCode(0)+"/kesehatan"] != 12 || got["PT A@"+mfCode(0)+"/ekonomi"] != 7 || got["PT B@"+mfCode(1)+"/kesehatan"] != 20 {
+	if got["PT A@"+mfCode(0)+"/kesehatan"] != 12 || got["PT A@"+mfCode(0)+"/ekonomi"] != 4 || got["PT B@"+mfCode(1)+"/kesehatan"] != 20 {
 		t.Fatalf("assignments: %v", got)
 	}
-	id, err := f.web.SaveProposal(ctx, req, p, "planner")
+	id, err := f.web.SaveProposal(ctx, req, basis, p, "planner")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// the saved proposal names the score run and the unit costs it used
+	var lastRun int64
+	if err := f.owner.Pool.QueryRow(ctx, `SELECT max(id) FROM score_run`).Scan(&lastRun); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.web.Proposal(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rec.Basis; b.ScoreRunID != lastRun || b.Period != "2026" || b.WeightsVersion == 0 || b.NeedWeight != "sector" ||
+		b.CostVersion != 1 || b.UnitCosts["kesehatan"] != 2_500_000 || b.UnitCosts["ekonomi"] != 4_000_000 {
+		t.Fatalf("proposal basis: %+v (newest run %d)", b, lastRun)
 	}
 	n, err := f.web.AcceptProposal(ctx, id, "planner")
 	if err != nil || n != len(p.Assignments) {
@@ -276,8 +330,11 @@ func TestMatchCellsProposalAccept(t *testing.T) {
 	}
 	// the suggestions of PT B: its own cells only, with disclosure-controlled counts
 	sug, err := f.web.Suggestions(ctx, f.ids["pt-b"], 2026)
-	if err != nil || len(sug) != 1 || sug[0].VillageCode != mfCode(1) || sug[0].Households != "20" || sug[0].CellNeed != "30" {
+	if err != nil || len(sug) != 1 || sug[0].VillageCode != mfCode(1) || sug[0].Households != 20 || sug[0].CellNeed != 30 {
 		t.Fatalf("suggestions: %+v %v", sug, err)
+	}
+	if js, _ := json.Marshal(sug[0]); !strings.Contains(string(js), `"households":20,`) || !strings.Contains(string(js), `"cell_need":30,`) {
+		t.Fatalf("suggestion counts must be JSON numbers: %s", js)
 	}
 }
 
@@ -358,9 +415,12 @@ func TestMatchCellsCountsLinkedHouseholdsOnce(t *testing.T) {
 	// the same family (one link key) in two registers: one in-need household, not two
 	for _, reg := range []string{"eppgbm", "p3ke"} {
 		if _, err := f.owner.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted,
-			extreme_poor, link_key, village_code) VALUES ($1, '2026', 'kk-1', 1, 1, true, '\x01'::bytea, $2)`, reg, mfCode(5)); err != nil {
+			extreme_poor, link_key, village_code, assigned_set) VALUES ($1, '2026', 'kk-1', 1, 1, true, '\x01'::bytea, $2, $3)`, reg, mfCode(5), f.set); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := f.owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
 	}
 	cells, err := f.web.MatchCells(ctx, 2026)
 	if err != nil {
@@ -372,7 +432,205 @@ func TestMatchCellsCountsLinkedHouseholdsOnce(t *testing.T) {
 			got[c.Sector] = c.Households
 		}
 	}
+	// kesehatan: one stunted family; ekonomi: mean of 1 extreme-poor and 0 unemployed, rounded → 1
 	if got["kesehatan"] != 1 || got["ekonomi"] != 1 {
 		t.Fatalf("linked family counted %v; want once per sector", got)
+	}
+}
+
+// TestMatchNeedFollowsScores: the matcher's need comes from the newest score run,
+// so a weight change (sector map, cut-off k) changes its input; village indicators
+// give the sectors without a household flag; no score run is a clear error.
+func TestMatchNeedFollowsScores(t *testing.T) {
+	f := newMatchFixture(t)
+	ctx := context.Background()
+	cellMap := func(year int, weight string) (map[string]geo.MatchCellRow, geo.MatchBasis) {
+		t.Helper()
+		cells, b, err := f.web.MatchNeed(ctx, year, weight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]geo.MatchCellRow{}
+		for _, c := range cells {
+			m[c.VillageCode+"/"+c.Sector] = c
+		}
+		return m, b
+	}
+	before, b0 := cellMap(2026, "")
+	if before[mfCode(8)+"/ekonomi"].Households != 20 {
+		t.Fatalf("default weights: %+v", before)
+	}
+	// weights: ekonomi ← extreme poverty alone
+	w := matching.DefaultWeights()
+	w.Sectors["ekonomi"] = map[string]float64{"extreme_poverty": 1}
+	if _, err := f.owner.SaveWeights(ctx, w, "planner", "ekonomi = kemiskinan ekstrem"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	after, b1 := cellMap(2026, "")
+	if b1.WeightsVersion == b0.WeightsVersion || b1.ScoreRunID == b0.ScoreRunID {
+		t.Fatalf("basis did not follow the new run: %+v then %+v", b0, b1)
+	}
+	if after[mfCode(8)+"/ekonomi"].Households != 40 || after[mfCode(0)+"/ekonomi"].Households != 7 ||
+		after[mfCode(1)+"/kesehatan"] != before[mfCode(1)+"/kesehatan"] {
+		t.Fatalf("after the sector-map change: %+v", after)
+	}
+	if tbl := scoreTableCellsExtreme(t, f.owner); tbl[mfCode(8)] != 40 {
+		t.Fatalf("score table disagrees: %v", tbl)
+	}
+	// cut-off k = 1/2 with equal thirds: one deprivation is no longer "in need"
+	w.K = 0.5
+	if _, err := f.owner.SaveWeights(ctx, w, "planner", "k = 1/2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if none, _ := cellMap(2026, ""); len(none) != 0 {
+		t.Fatalf("k = 1/2: no household has two deprivations, yet cells %+v", none)
+	}
+	w.K = 1.0 / 3
+	if _, err := f.owner.SaveWeights(ctx, w, "planner", "k = 1/3"); err != nil {
+		t.Fatal(err)
+	}
+	// village indicators: school participation 80 % in village 0 (19 households) →
+	// pendidikan need 0.2 × 19 = 3.8 → 4 households, weight = its sector score / 100
+	if _, err := f.owner.Pool.Exec(ctx, `INSERT INTO village_indicator (code, year, indicator, value) VALUES ($1, 2026, 'school_participation', 80)`, mfCode(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	vi, _ := cellMap(2026, "")
+	if c := vi[mfCode(0)+"/pendidikan"]; c.Households != 4 || math.Abs(c.Weight-0.2) > 1e-9 {
+		t.Fatalf("pendidikan from the village indicator: %+v", c)
+	}
+	if _, ok := vi[mfCode(1)+"/pendidikan"]; ok {
+		t.Fatal("village 1 has no school indicator, so no pendidikan cell")
+	}
+	// need weights: households → 1, m0 → the village's smoothed M0 on every sector
+	hh, _ := cellMap(2026, matching.NeedWeightHouseholds)
+	m0, b := cellMap(2026, matching.NeedWeightM0)
+	if hh[mfCode(1)+"/kesehatan"].Weight != 1 || b.NeedWeight != "m0" ||
+		m0[mfCode(0)+"/kesehatan"].Weight != m0[mfCode(0)+"/ekonomi"].Weight || m0[mfCode(0)+"/kesehatan"].Households != 12 {
+		t.Fatalf("need weights: households %+v, m0 %+v", hh, m0)
+	}
+	if _, _, err := f.web.MatchNeed(ctx, 2026, "volume"); !errors.Is(err, geo.ErrMatchRequest) {
+		t.Fatalf("unknown need weight: %v", err)
+	}
+	// a plan year without its own data takes the latest earlier period
+	if _, b := cellMap(2027, ""); b.Period != "2026" {
+		t.Fatalf("year 2027 read period %q", b.Period)
+	}
+	// no score run at all
+	if _, err := f.owner.Pool.Exec(ctx, `DELETE FROM score_run`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.web.MatchCells(ctx, 2026)
+	if !errors.Is(err, geo.ErrNoScores) || !strings.Contains(err.Error(), "skor belum dihitung; jalankan sinergi score (no scores yet") {
+		t.Fatalf("without scores: %v", err)
+	}
+	if _, err := f.web.BuildMatchInput(ctx, geo.MatchRequest{Mode: matching.ModeSector, Year: 2026}); !errors.Is(err, geo.ErrNoScores) {
+		t.Fatalf("matcher without scores: %v", err)
+	}
+}
+
+// scoreTableCellsExtreme reads the censored extreme-poverty count per village of the newest run.
+func scoreTableCellsExtreme(t *testing.T, st *geo.Store) map[string]float64 {
+	t.Helper()
+	rows, err := st.Pool.Query(context.Background(), `SELECT code, (detail->'censored'->>'extreme_poverty')::float8
+		FROM village_score WHERE run_id = (SELECT max(id) FROM score_run)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for rows.Next() {
+		var c string
+		var v float64
+		if err := rows.Scan(&c, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[c] = v
+	}
+	return out
+}
+
+// TestUnitCosts: versioned unit costs with validation and audit; a proposal keeps
+// the costs it was built with after they change.
+func TestUnitCosts(t *testing.T) {
+	f := newMatchFixture(t)
+	ctx := context.Background()
+	cur, err := f.web.CurrentUnitCosts(ctx)
+	if err != nil || cur.Version != 1 || cur.Costs["kesehatan"] != 2_500_000 || len(cur.Costs) != 5 {
+		t.Fatalf("initial costs: %+v %v", cur, err)
+	}
+	req := geo.MatchRequest{Mode: matching.ModeSector, Year: 2026}
+	in, basis, err := f.web.PrepareMatch(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := matching.Solve(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.web.SaveProposal(ctx, req, basis, p, "planner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]map[string]float64{
+		"unknown sector": {"kesehatan": 1, "pariwisata": 5},
+		"zero":           {"kesehatan": 0},
+		"negative":       {"ekonomi": -5},
+		"NaN":            {"ekonomi": math.NaN()},
+		"Inf":            {"ekonomi": math.Inf(1)},
+		"fraction":       {"ekonomi": 1500.5},
+		"huge":           {"ekonomi": 1e15},
+		"empty":          {},
+	} {
+		if _, _, err := f.web.SetUnitCosts(ctx, bad, "", "planner"); !errors.Is(err, geo.ErrUnitCost) {
+			t.Errorf("%s: %v, want ErrUnitCost", name, err)
+		}
+	}
+	if v, _ := f.web.CurrentUnitCosts(ctx); v.Version != 1 {
+		t.Fatalf("a refused change wrote version %d", v.Version)
+	}
+	u, changed, err := f.web.SetUnitCosts(ctx, map[string]float64{"kesehatan": 1_500_000}, "harga 2026", "planner-1")
+	if err != nil || !changed || u.Version != 2 || u.Costs["kesehatan"] != 1_500_000 || u.Costs["ekonomi"] != 4_000_000 || u.UpdatedBy != "planner-1" {
+		t.Fatalf("set: %+v %v %v", u, changed, err)
+	}
+	if u2, changed, err := f.web.SetUnitCosts(ctx, map[string]float64{"kesehatan": 1_500_000}, "", "planner-2"); err != nil || changed || u2.Version != 2 {
+		t.Fatalf("same costs again must write nothing: %+v %v %v", u2, changed, err)
+	}
+	var audits int
+	var mirror int64
+	if err := f.owner.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log WHERE action = 'match.costs' AND actor = 'planner-1'),
+		(SELECT rupiah FROM match_unit_cost WHERE sector = 'kesehatan')`).Scan(&audits, &mirror); err != nil || audits != 1 || mirror != 1_500_000 {
+		t.Fatalf("audit rows %d, match_unit_cost kesehatan %d, %v", audits, mirror, err)
+	}
+	in2, basis2, err := f.web.PrepareMatch(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in2.UnitCost[slices.Index(geo.Sectors, "kesehatan")] != 1_500_000 || basis2.CostVersion != 2 {
+		t.Fatalf("matcher input after the change: %v %+v", in2.UnitCost, basis2)
+	}
+	rec, err := f.web.Proposal(ctx, id)
+	if err != nil || rec.Basis.CostVersion != 1 || rec.Basis.UnitCosts["kesehatan"] != 2_500_000 {
+		t.Fatalf("old proposal's basis changed: %+v %v", rec.Basis, err)
+	}
+	// reproducible: the saved basis rebuilds the same proposal
+	in3 := in2
+	for k, sec := range geo.Sectors {
+		in3.UnitCost[k] = float64(rec.Basis.UnitCosts[sec])
+	}
+	p3, err := matching.Solve(in3)
+	if err != nil || p3.Objective != rec.Proposal.Objective {
+		t.Fatalf("re-solved with the saved costs: objective %v, saved %v (%v)", p3.Objective, rec.Proposal.Objective, err)
+	}
+	vs, err := f.web.UnitCostVersions(ctx, 10)
+	if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Version != 1 {
+		t.Fatalf("versions: %+v %v", vs, err)
 	}
 }

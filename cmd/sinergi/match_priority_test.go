@@ -52,10 +52,13 @@ func TestMatchPriorityListCLI(t *testing.T) {
 	}
 	// every village has stunting need; the list names only the last one
 	for k := 0; k < 12; k++ {
-		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, village_code)
-			VALUES ('demo', '2026', $1, 1, 1, $2)`, fmt.Sprint(k), fmt.Sprintf("99.01.01.%04d", 2001+k%3)); err != nil {
+		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, village_code, assigned_set)
+			VALUES ('demo', '2026', $1, 1, 1, $2, $3)`, fmt.Sprint(k), fmt.Sprintf("99.01.01.%04d", 2001+k%3), id); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := st.RecomputeScores(ctx, "test"); err != nil { // the matcher's need comes from the scores
+		t.Fatal(err)
 	}
 	if _, _, err := st.UpsertCompany(ctx, geo.Company{Key: "pt-a", Name: "PT A", Sectors: []string{"kesehatan"},
 		BudgetPerYear: 900_000_000, Sites: []orb.Point{{107.015, -6.195}}, ReachKm: 5}, "test"); err != nil {

@@ -42,10 +42,17 @@ func TestCompaniesMatchPlansCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := 0; k < 25; k++ {
-		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, extreme_poor, village_code)
-			VALUES ('demo', '2026', $1, 1, $2, $3, $4)`, fmt.Sprint(k), k%2, k%3 == 0, fmt.Sprintf("99.01.01.%04d", 2001+k%4)); err != nil {
+		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, extreme_poor, village_code, assigned_set)
+			VALUES ('demo', '2026', $1, 1, $2, $3, $4, $5)`, fmt.Sprint(k), k%2, k%3 == 0, fmt.Sprintf("99.01.01.%04d", 2001+k%4), id); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// the matcher takes need from the scores: without a run it says so
+	if code, _, errs := runCLI(t, "", "match", "--mode", "sector", "--year", "2026"); code != 1 || !strings.Contains(errs, "skor belum dihitung; jalankan sinergi score") {
+		t.Fatalf("match without scores: %d %s", code, errs)
+	}
+	if _, err := st.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
@@ -104,5 +111,32 @@ func TestCompaniesMatchPlansCLI(t *testing.T) {
 	}
 	if !planned {
 		t.Fatalf("accepted proposal should show as planned money: %s", out)
+	}
+	// unit costs: show, refuse bad input (exit 2, nothing written), set a new version
+	code, out, errs = runCLI(t, "", "match", "costs")
+	if code != 0 || !strings.Contains(out, "versi 1") || !strings.Contains(out, "2.500.000") {
+		t.Fatalf("match costs: %d %s %s", code, out, errs)
+	}
+	for _, bad := range [][]string{{"--set", "pariwisata=5"}, {"--set", "kesehatan=-1"}, {"--set", "kesehatan"}, {"--set", "kesehatan=1e400"},
+		{"--set", "kesehatan=1", "--set", "kesehatan=2"}, {"--note", "tanpa set"}} {
+		if code, _, errs := runCLI(t, "", append([]string{"match", "costs"}, bad...)...); code != 2 || errs == "" {
+			t.Fatalf("match costs %v: %d %s", bad, code, errs)
+		}
+	}
+	code, out, errs = runCLI(t, "", "match", "costs", "--set", "kesehatan=1500000", "--set", "ekonomi=3_000_000", "--note", "harga 2026", "--json")
+	var cr struct {
+		Current struct {
+			Version int64
+			Costs   map[string]int64
+		}
+		Changed bool
+	}
+	if err := json.Unmarshal([]byte(out), &cr); code != 0 || err != nil || !cr.Changed || cr.Current.Version != 2 ||
+		cr.Current.Costs["kesehatan"] != 1_500_000 || cr.Current.Costs["ekonomi"] != 3_000_000 || cr.Current.Costs["pendidikan"] != 3_000_000 {
+		t.Fatalf("match costs --set: %d %v %s %s", code, err, out, errs)
+	}
+	code, out, errs = runCLI(t, "", "match", "--mode", "sector", "--year", "2026", "--save", "--json")
+	if code != 0 || !strings.Contains(out, `"cost_version": 2`) || !strings.Contains(out, `"score_run_id": `) {
+		t.Fatalf("match after new costs: %d %s %s", code, out, errs)
 	}
 }
