@@ -244,9 +244,16 @@ type Activation struct {
 	AlreadyActive        bool   `json:"already_active"`
 	HouseholdsReassigned int64  `json:"households_reassigned"` // rows re-written for the new set
 	HouseholdsMoved      int64  `json:"households_moved"`      // of which the village changed
-	Crosswalk            int    `json:"crosswalk_rows"`
-	PlansFlagged         int64  `json:"plans_flagged"`
-	PriorityItemsFlagged int64  `json:"priority_items_flagged"`
+	// HouseholdsChecked is how many households were run through the assignment
+	// rules: those near a village whose geometry changed, and those not plainly
+	// inside a village before (the others cannot change; see reassignForActivation).
+	HouseholdsChecked int64 `json:"households_checked"`
+	// TimingMS splits the activation's time: diff (crosswalk), reassign (the
+	// households checked), set_move (the others' assigned_set), total.
+	TimingMS             map[string]float64 `json:"timing_ms,omitempty"`
+	Crosswalk            int                `json:"crosswalk_rows"`
+	PlansFlagged         int64              `json:"plans_flagged"`
+	PriorityItemsFlagged int64              `json:"priority_items_flagged"`
 }
 
 // ActivateBoundaries switches a level to set id in one transaction, so readers
@@ -259,7 +266,8 @@ func (s *Store) ActivateBoundaries(ctx context.Context, id int64, by string) (Ac
 	if by == "" {
 		by = "cli"
 	}
-	res := Activation{ID: id}
+	res := Activation{ID: id, TimingMS: map[string]float64{}}
+	start := time.Now()
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var level, status string
 		err := tx.QueryRow(ctx, `SELECT level, status FROM boundary_set WHERE id = $1 FOR UPDATE`, id).Scan(&level, &status)
@@ -285,10 +293,12 @@ func (s *Store) ActivateBoundaries(ctx context.Context, id int64, by string) (Ac
 			if err := noJIT(ctx, tx); err != nil {
 				return err
 			}
+			t0 := time.Now()
 			d, err := diffTx(ctx, tx, res.Previous, id, false)
 			if err != nil {
 				return err
 			}
+			res.TimingMS["diff"] = msSince(t0)
 			res.Crosswalk = len(d.Crosswalk)
 			if res.PlansFlagged, res.PriorityItemsFlagged, err = applyCrosswalk(ctx, tx, d); err != nil {
 				return err
@@ -301,17 +311,12 @@ func (s *Store) ActivateBoundaries(ctx context.Context, id int64, by string) (Ac
 			return err
 		}
 		if level == LevelDesa {
-			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE activation_prev ON COMMIT DROP AS
-				SELECT id, village_code FROM household WHERE retired_at IS NULL`); err != nil {
+			r, err := reassignForActivation(ctx, tx, res.Previous, id)
+			if err != nil {
 				return err
 			}
-			if res.HouseholdsReassigned, err = assignHouseholds(ctx, tx, id, 0); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM household h JOIN activation_prev p USING (id)
-				WHERE h.village_code IS DISTINCT FROM p.village_code`).Scan(&res.HouseholdsMoved); err != nil {
-				return err
-			}
+			res.TimingMS["reassign"], res.TimingMS["set_move"] = r.reassignMS, r.setMoveMS
+			res.HouseholdsReassigned, res.HouseholdsChecked, res.HouseholdsMoved = r.written, r.checked, r.moved
 			if _, err := tx.Exec(ctx, `SELECT bump_layer('need')`); err != nil {
 				return err
 			}
@@ -329,6 +334,7 @@ func (s *Store) ActivateBoundaries(ctx context.Context, id int64, by string) (Ac
 				"households_moved": res.HouseholdsMoved,
 				"crosswalk_rows":   res.Crosswalk, "plans_flagged": res.PlansFlagged, "priority_items_flagged": res.PriorityItemsFlagged}})
 	})
+	res.TimingMS["total"] = msSince(start)
 	return res, err
 }
 

@@ -602,3 +602,190 @@ func TestSplitMovesHouseholdsAndRollsBack(t *testing.T) {
 		t.Fatalf("set statuses %s", statuses)
 	}
 }
+
+// TestRestrictedReassignmentEqualsFull: activation re-assigns only the households
+// whose village can change (near a changed village, or not plainly inside one), and
+// the diff counts moves over the same households. On the real villages with a set
+// that splits, merges, shifts, shrinks, removes and recodes villages, and with
+// generated households (plus households hugging the changed borders, some reporting
+// a changed village, some assigned "nearest" with a wider gap tolerance, some
+// without location), the result must equal re-assigning every household from
+// scratch — forward, on rollback and forward again — and the diff's moves must be
+// the real ones.
+func TestRestrictedReassignmentEqualsFull(t *testing.T) {
+	_, owner, _ := geotest.Migrated(t)
+	ctx := context.Background()
+	setA := realVillages(t, owner)
+	if r := importFile(t, ctx, owner, synthCSV(t, 4000, 7, 0), geo.ImportSpec{}); r.err != nil {
+		t.Fatal(r.err)
+	}
+	setB := importBoundaryFile(t, owner, bekasi(t, "bekasi_desa.geojson"), geo.ImportOptions{Level: geo.LevelDesa, SkipTopology: true}).SetID
+	pick := func(offset int) string {
+		t.Helper()
+		var c string
+		if err := owner.Pool.QueryRow(ctx, `SELECT code FROM village WHERE set_id = $1 ORDER BY code OFFSET $2 LIMIT 1`, setB, offset).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	split, shift, gone, recode, shrink := pick(10), pick(40), pick(70), pick(100), pick(130)
+	var m1, m2 string // two touching villages, merged into m1
+	if err := owner.Pool.QueryRow(ctx, `SELECT a.code, b.code FROM village a JOIN village b ON a.set_id = b.set_id AND a.code < b.code
+		AND ST_Intersects(a.geom, b.geom) WHERE a.set_id = $1 AND a.code > $2 ORDER BY a.code, b.code LIMIT 1`, setB, pick(150)).Scan(&m1, &m2); err != nil {
+		t.Fatal(err)
+	}
+	changed := []string{split, shift, gone, recode, shrink, m1, m2}
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		// pemekaran: two new codes, cut at the centroid's meridian
+		{`INSERT INTO village (set_id, code, name, kecamatan_code, kecamatan_name, kind, geom, area_km2)
+		 SELECT set_id, code || x.suffix, name || x.suffix, kecamatan_code, kecamatan_name, kind,
+			ST_Multi(ST_CollectionExtract(ST_Intersection(geom, x.env), 3)), area_km2 / 2
+		 FROM village v CROSS JOIN LATERAL (VALUES
+			('-W', ST_MakeEnvelope(ST_XMin(v.geom) - 1, -90, ST_X(ST_Centroid(v.geom)), 90, 4326)),
+			('-E', ST_MakeEnvelope(ST_X(ST_Centroid(v.geom)), -90, ST_XMax(v.geom) + 1, 90, 4326))) AS x(suffix, env)
+		 WHERE set_id = $1 AND code = $2`, []any{split}},
+		{`DELETE FROM village WHERE set_id = $1 AND code = $2`, []any{split}},
+		// a corrected line: shifted about 44 m east (overlaps one side, opens a gap on the other)
+		{`UPDATE village SET geom = ST_Translate(geom, 0.0004, 0) WHERE set_id = $1 AND code = $2`, []any{shift}},
+		{`DELETE FROM village WHERE set_id = $1 AND code = $2`, []any{gone}},
+		{`UPDATE village SET code = code || '-R' WHERE set_id = $1 AND code = $2`, []any{recode}},
+		{`UPDATE village SET geom = ST_Multi(ST_Buffer(geom, -0.0003)) WHERE set_id = $1 AND code = $2`, []any{shrink}},
+		{`UPDATE village SET geom = ST_Multi((SELECT ST_Union(geom) FROM village WHERE set_id = $1 AND code IN ($2, $3)))
+		  WHERE set_id = $1 AND code = $2`, []any{m1, m2}},
+		{`DELETE FROM village WHERE set_id = $1 AND code = $2`, []any{m2}},
+	} {
+		if _, err := owner.Pool.Exec(ctx, st.q, append([]any{setB}, st.args...)...); err != nil {
+			t.Fatalf("%s: %v", st.q, err)
+		}
+	}
+	// Households hugging the changed villages' borders (inside, in gaps and overlaps,
+	// just outside), a third reporting the changed village, imported with a 200 m gap
+	// tolerance (so some are "nearest" beyond activation's 50 m); three without location.
+	var recs []geo.HouseholdRecord
+	rows, err := owner.Pool.Query(ctx, `SELECT v.code, ST_X(d.geom), ST_Y(d.geom) FROM village v
+		CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(ST_Buffer(ST_Boundary(v.geom), 0.002), 150, 11)) d
+		WHERE v.set_id = $1 AND v.code = ANY($2) ORDER BY v.code, d.path`, setA, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; rows.Next(); i++ {
+		var code string
+		var x, y float64
+		if err := rows.Scan(&code, &x, &y); err != nil {
+			t.Fatal(err)
+		}
+		r := geo.HouseholdRecord{ExternalID: fmt.Sprintf("edge-%d", i), Lon: x, Lat: y, Members: 3, ChildrenU5: 1, Stunted: i % 2}
+		if i%3 == 0 {
+			r.ReportedVillage = code
+		}
+		recs = append(recs, r)
+	}
+	rows.Close()
+	for i := range 3 {
+		recs = append(recs, geo.HouseholdRecord{ExternalID: fmt.Sprintf("noloc-%d", i), Lon: math.NaN(), Lat: math.NaN(), Members: 2})
+	}
+	i := 0
+	if _, err := owner.ImportHouseholds(ctx, geo.ImportSpec{Register: "survey", Period: "2026", File: "edge.csv", GapTolerance: 200},
+		func() (geo.HouseholdRecord, bool, error) {
+			if i == len(recs) {
+				return geo.HouseholdRecord{}, false, nil
+			}
+			i++
+			return recs[i-1], true, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	var live, farNearest int64
+	if err := owner.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE h.assign_method = 'nearest' AND NOT EXISTS (
+			SELECT 1 FROM village v WHERE v.set_id = $1 AND ST_DWithin(v.geom::geography, p.location::geography, 50)))
+		FROM household h LEFT JOIN pii.household_person p ON p.household_id = h.id WHERE h.retired_at IS NULL`, setA).Scan(&live, &farNearest); err != nil {
+		t.Fatal(err)
+	}
+	if farNearest == 0 {
+		t.Fatal("fixture: no household assigned nearest beyond 50 m (the wider import tolerance is not exercised)")
+	}
+
+	type state struct{ code, method string }
+	snapshot := func() map[int64]state {
+		t.Helper()
+		rows, err := owner.Pool.Query(ctx, `SELECT id, coalesce(village_code, ''), coalesce(assign_method, ''), coalesce(assigned_set, 0)
+			FROM household WHERE retired_at IS NULL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[int64]state{}
+		for rows.Next() {
+			var id, set int64
+			var s state
+			if err := rows.Scan(&id, &s.code, &s.method, &set); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = s
+		}
+		return out
+	}
+	// checkDiff: the diff assigns both sides from scratch (50 m), so it predicts the
+	// activation's moves once stored assignments are from-scratch ones too — not for
+	// households an import assigned with a wider gap tolerance (the first step).
+	step := func(from, to int64, checkDiff bool) {
+		t.Helper()
+		d, err := owner.DiffBoundarySets(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot()
+		act, err := owner.ActivateBoundaries(ctx, to, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		restricted := snapshot()
+		if act.HouseholdsChecked <= 0 || act.HouseholdsChecked > live/2 || act.HouseholdsReassigned != live {
+			t.Fatalf("activation %d→%d of %d households: %+v (restriction not effective?)", from, to, live, act)
+		}
+		var onNew int64
+		if err := owner.Pool.QueryRow(ctx, `SELECT count(*) FROM household WHERE retired_at IS NULL AND assigned_set = $1`, to).Scan(&onNew); err != nil || onNew != live {
+			t.Fatalf("households on set %d: %d of %d (%v)", to, onNew, live, err)
+		}
+		// The reference: every household through the assignment rules again.
+		n, err := owner.ReassignAllHouseholds(ctx, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := snapshot()
+		diffs := 0
+		for id, s := range full {
+			if restricted[id] != s {
+				if diffs++; diffs <= 5 {
+					t.Errorf("household %d: restricted %+v, full %+v (before %+v)", id, restricted[id], s, before[id])
+				}
+			}
+		}
+		if n != 0 || diffs != 0 {
+			t.Fatalf("%d→%d: full re-assignment changed %d rows, %d differ from the restricted one", from, to, n, diffs)
+		}
+		moves := map[[2]string]int64{}
+		var moved int64
+		for id, s := range full {
+			if b := before[id]; b.code != s.code {
+				moves[[2]string{b.code, s.code}]++
+				moved++
+			}
+		}
+		got := map[[2]string]int64{}
+		for _, m := range d.Moves {
+			got[[2]string{m.From, m.To}] = m.Households
+		}
+		if moved == 0 || act.HouseholdsMoved != moved || checkDiff && (d.HouseholdsMoving != moved || fmt.Sprint(got) != fmt.Sprint(moves)) {
+			t.Fatalf("%d→%d: %d households moved; activation says %d, diff says %d\ndiff  %v\nreal  %v", from, to, moved,
+				act.HouseholdsMoved, d.HouseholdsMoving, got, moves)
+		}
+		t.Logf("%d→%d: %d households, %d checked, %d moved, diff %.0f ms", from, to, live, act.HouseholdsChecked, moved, d.TimingMS)
+	}
+	step(setA, setB, false) // with households assigned under a 200 m gap tolerance
+	step(setB, setA, true)  // rollback
+	step(setA, setB, true)
+}

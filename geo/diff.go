@@ -312,19 +312,33 @@ func diffTx(ctx context.Context, tx pgx.Tx, a, b int64, withMoves bool) (*Bounda
 	return d, nil
 }
 
-// householdMoves assigns every live household under both sets with the same rules
-// as activation and counts those whose village differs.
+// householdMoves assigns the live households under both sets with the same rules
+// as activation and counts those whose village differs. Only households near a
+// village whose geometry differs between the sets can differ (nearChangedSQL), so
+// only those are assigned: the rest would get the same village under both.
 func householdMoves(ctx context.Context, tx pgx.Tx, d *BoundaryDiff) error {
+	if _, err := prepareChangedVillages(ctx, tx, d.From, d.To); err != nil {
+		return err
+	}
 	cand := `SELECT h.id AS key, h.reported_village, p.location
-		FROM household h LEFT JOIN pii.household_person p ON p.household_id = h.id
+		FROM (` + nearChangedSQL(activationGap) + `) x JOIN household h ON h.id = x.id
+		JOIN pii.household_person p ON p.household_id = h.id
 		WHERE h.retired_at IS NULL`
+	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.hh_assign;
+		CREATE TEMP TABLE hh_assign (key bigint, code text, method text) ON COMMIT DROP`); err != nil {
+		return err
+	}
 	for _, side := range []struct {
 		table string
 		set   int64
 	}{{"diff_assign_from", d.From}, {"diff_assign_to", d.To}} {
+		if err := assignPoints(ctx, tx, side.set, activationGap, cand); err != nil {
+			return fmt.Errorf("households under set %d: %w", side.set, err)
+		}
 		// side.table is one of two fixed names.
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+side.table+` ON COMMIT DROP AS `+assignmentSQL(cand),
-			side.set, 50.0, gapDegrees(50)); err != nil {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.`+side.table+`;
+			CREATE TEMP TABLE `+side.table+` ON COMMIT DROP AS SELECT key, code FROM hh_assign;
+			TRUNCATE hh_assign`); err != nil {
 			return fmt.Errorf("households under set %d: %w", side.set, err)
 		}
 	}
