@@ -33,11 +33,12 @@ type rankingView struct {
 	disclosure string
 }
 
-// loadRanking reads the newest run of period and applies disclosure control
-// unless exact is true. Control is applied to the whole regency before any filter,
-// so smoothing and ranks are the same on every page.
+// loadRanking reads the newest run of period, disclosure-controlled unless exact
+// is true. Control is applied to the whole regency before any filter, so
+// smoothing and ranks are the same on every page; the store builds each run's
+// controlled table once (geo.Store.RankingView), not on every request.
 func (s *Server) loadRanking(c *fiber.Ctx, period string, exact bool) (rankingView, error) {
-	rk, err := s.web.Ranking(c.UserContext(), period)
+	rk, err := s.web.RankingView(c.UserContext(), period, !exact)
 	if errors.Is(err, geo.ErrNoScores) {
 		return rankingView{}, problem(fiber.StatusNotFound, "belum ada skor untuk periode "+period+" (no scores for period "+period+")")
 	}
@@ -45,22 +46,11 @@ func (s *Server) loadRanking(c *fiber.Ctx, period string, exact bool) (rankingVi
 		return rankingView{}, err
 	}
 	v := rankingView{rk: rk, rows: make([]villageRow, len(rk.Villages)), disclosure: "exact"}
-	var scores []matching.NeedScore
-	var at []int
-	for i, rv := range rk.Villages {
-		v.rows[i] = villageRow{VillageSummary: rv.VillageSummary}
-		if rv.Score != nil {
-			scores = append(scores, *rv.Score)
-			at = append(at, i)
-		}
-	}
 	if !exact {
 		v.disclosure = "controlled"
-		scores = matching.ControlScores(scores, rk.Weights)
 	}
-	for j, i := range at {
-		sc := scores[j]
-		v.rows[i].Score = &sc
+	for i, rv := range rk.Villages {
+		v.rows[i] = villageRow{VillageSummary: rv.VillageSummary, Score: rv.Score}
 	}
 	return v, nil
 }

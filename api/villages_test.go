@@ -74,6 +74,8 @@ func scoredFixture(t *testing.T) *fixture {
 }
 
 type rankingBody struct {
+	Run            int64  `json:"run"`
+	Stale          bool   `json:"stale"`
 	Period         string `json:"period"`
 	WeightsVersion int64  `json:"weights_version"`
 	BoundarySet    int64  `json:"boundary_set"`
@@ -307,5 +309,45 @@ func TestPrioritiesAPI(t *testing.T) {
 	}
 	if resp, _ := f.do(t, "GET", "/api/v1/priorities", f.tokens[geo.RoleCompany], ""); resp.StatusCode != 403 {
 		t.Fatalf("company reading priorities: %d", resp.StatusCode)
+	}
+}
+
+// TestHouseholdImportRecomputesScoresAPI: a register uploaded through the API
+// recomputes the scores, so the ranking (exact and the company's controlled view,
+// which is cached per run) names a new run with the new households.
+func TestHouseholdImportRecomputesScoresAPI(t *testing.T) {
+	t.Setenv("SINERGI_HASH_KEY", strings.Repeat("cd", 32))
+	f := scoredFixture(t)
+	before := f.ranking(t, geo.RolePlanner, "kecamatan=Satu&sort=volume")
+	company := f.ranking(t, geo.RoleCompany, "kecamatan=Satu&sort=volume")
+	inNeed := func(rb rankingBody, code string) any {
+		for _, v := range rb.Villages {
+			if v.Code == code {
+				return v.Score["in_need"]
+			}
+		}
+		t.Fatalf("village %s missing from %+v", code, rb)
+		return nil
+	}
+	if before.Run == 0 || before.Stale || inNeed(before, "99.01.01.2001") != 10.0 || inNeed(company, "99.01.01.2001") != 10.0 {
+		t.Fatalf("before the upload: run %d stale %v, in need %v (company %v)", before.Run, before.Stale,
+			inNeed(before, "99.01.01.2001"), inNeed(company, "99.01.01.2001"))
+	}
+	csv := "id_keluarga,kode_desa,longitude,latitude,jumlah_anggota,balita,balita_stunting,miskin_ekstrem,penganggur\n"
+	for i := range 6 {
+		csv += fmt.Sprintf("N%d,99.01.01.2001,107.00%d,-6.185,4,1,1,0,0\n", i, i+2)
+	}
+	code, body := f.upload(t, f.tokens[geo.RoleGIS], "baru.csv", csv, map[string]string{"register": "survey", "period": "2026"})
+	if code != 200 || !strings.Contains(body, `"inserted":6`) {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	after := f.ranking(t, geo.RolePlanner, "kecamatan=Satu&sort=volume")
+	if after.Run <= before.Run || after.Stale || inNeed(after, "99.01.01.2001") != 16.0 {
+		t.Fatalf("after the upload: run %d (before %d) stale %v, in need %v, want a new run with 16", after.Run, before.Run,
+			after.Stale, inNeed(after, "99.01.01.2001"))
+	}
+	// 16 rounds to 15 in the company view; a view cached for the old run would still say 10.
+	if got := inNeed(f.ranking(t, geo.RoleCompany, "kecamatan=Satu&sort=volume"), "99.01.01.2001"); got != 15.0 {
+		t.Fatalf("company view after the upload: in need %v, want 15", got)
 	}
 }

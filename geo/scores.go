@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,59 +91,102 @@ func (s *Store) RecomputeScoresWith(ctx context.Context, opt ScoreOptions) ([]Sc
 	if opt.Alpha <= 0 {
 		opt.Alpha = 0.05
 	}
-	setID, err := s.ActiveSetID(ctx, LevelDesa)
-	if err != nil {
+	start := time.Now()
+	// One round trip for everything the recompute needs to start: a fresh CLI
+	// process pays a statement preparation per query, and a loaded server a
+	// scheduling delay per round trip.
+	var (
+		setID, weightsID *int64
+		tolerance, k     *float64
+		needVersion      int64
+		rawWeights       []byte
+		periods          = map[string]int{}
+	)
+	b := &pgx.Batch{}
+	b.Queue(scoreContextSQL, LevelDesa).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&setID, &tolerance, &needVersion, &weightsID, &rawWeights, &k)
+	})
+	b.Queue(householdPeriodsSQL).Query(func(rows pgx.Rows) error {
+		var p string
+		var n int
+		_, err := pgx.ForEachRow(rows, []any{&p, &n}, func() error { periods[p] = n; return nil })
+		return err
+	})
+	if err := s.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	if setID == 0 {
+	if setID == nil {
 		return nil, ErrNoActiveVillages
 	}
-	w, err := s.CurrentWeights(ctx)
-	if err != nil {
-		return nil, err
+	w := matching.DefaultWeights()
+	if weightsID == nil {
+		if err := w.Normalize(); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if w, err = matching.ParseWeights(rawWeights, *k); err != nil {
+			return nil, fmt.Errorf("weights version %d: %w", *weightsID, err)
+		}
+		w.Version = *weightsID
 	}
 	t0 := time.Now()
-	if _, err := s.EnsureAdjacency(ctx, setID, opt.ToleranceM); err != nil {
-		return nil, err
+	if tolerance == nil || *tolerance != opt.ToleranceM {
+		if _, err := s.EnsureAdjacency(ctx, *setID, opt.ToleranceM); err != nil {
+			return nil, err
+		}
 	}
 	adjMs := ms(time.Since(t0))
-	adj, err := s.Adjacency(ctx, setID)
-	if err != nil {
-		return nil, err
-	}
-	periods, err := s.HouseholdPeriods(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if opt.Period != "" {
 		periods = map[string]int{opt.Period: periods[opt.Period]}
 	}
+	prepare := ms(time.Since(start))
 	var runs []ScoreRun
+	var adj map[string][]string // read with the first period's aggregate
 	for _, period := range slices.Sorted(maps.Keys(periods)) {
-		run, err := s.scorePeriod(ctx, period, periods[period] > 1, setID, w, adj, opt)
+		t := time.Now()
+		run, err := s.scorePeriod(ctx, scoreInput{period: period, linked: periods[period] > 1, setID: *setID,
+			needVersion: needVersion, weights: w}, &adj, opt)
 		if err != nil {
 			return runs, fmt.Errorf("period %s: %w", period, err)
 		}
+		// total is the wall time of this period's recompute including the commit
+		// and the shared preparation (active set, weights, adjacency check, periods).
 		run.Timings["adjacency"] = adjMs
+		run.Timings["prepare"] = prepare
+		run.Timings["total"] = prepare + ms(time.Since(t))
 		runs = append(runs, run)
 	}
 	return runs, nil
 }
 
+// scoreContextSQL reads the active set, its adjacency tolerance, the need layer
+// version and the newest weights in one row (NULLs when missing).
+const scoreContextSQL = `
+	SELECT s.id, a.tolerance_m, coalesce((SELECT version FROM layer_version WHERE layer = 'need'), 0), w.id, w.weights, w.k
+	FROM (SELECT 1) one
+	LEFT JOIN boundary_set s ON s.level = $1 AND s.status = 'active'
+	LEFT JOIN village_adjacency_run a ON a.set_id = s.id
+	LEFT JOIN LATERAL (SELECT id, weights, k FROM weights_version ORDER BY id DESC LIMIT 1) w ON true`
+
+// householdPeriodsSQL lists each period with households and its number of
+// registers. It walks the (register, period, external_id) index (a loose index
+// scan), so it costs one index probe per pair instead of a table scan.
+const householdPeriodsSQL = `
+	WITH RECURSIVE t AS (
+		(SELECT register, period FROM household ORDER BY register, period LIMIT 1)
+		UNION ALL
+		SELECT x.register, x.period FROM t CROSS JOIN LATERAL (
+			SELECT register, period FROM household WHERE (register, period) > (t.register, t.period)
+			ORDER BY register, period LIMIT 1) x
+	) SELECT period, count(*) FROM t GROUP BY period`
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // HouseholdPeriods returns each period with households and its number of
-// registers. It walks the (register, period, external_id) index (a loose index
-// scan), so it costs one index probe per pair instead of a table scan.
+// registers (householdPeriodsSQL).
 func (s *Store) HouseholdPeriods(ctx context.Context) (map[string]int, error) {
-	rows, err := s.Pool.Query(ctx, `
-		WITH RECURSIVE t AS (
-			(SELECT register, period FROM household ORDER BY register, period LIMIT 1)
-			UNION ALL
-			SELECT x.register, x.period FROM t CROSS JOIN LATERAL (
-				SELECT register, period FROM household WHERE (register, period) > (t.register, t.period)
-				ORDER BY register, period LIMIT 1) x
-		) SELECT period, count(*) FROM t GROUP BY period`)
+	rows, err := s.Pool.Query(ctx, householdPeriodsSQL)
 	if err != nil {
 		return nil, err
 	}
@@ -162,12 +207,11 @@ func (s *Store) HouseholdPeriods(ctx context.Context) (map[string]int, error) {
 // holds a family once), which keeps the common case one GROUP BY.
 const (
 	aggregateSQL = `
-		SELECT h.village_code,
-			((h.stunted > 0)::int | (h.extreme_poor::int << 1) | ((h.unemployed_adults > 0)::int << 2)) AS p,
+		SELECT h.village_code, h.stunted > 0, h.extreme_poor, h.unemployed_adults > 0,
 			count(*), sum(h.children_u5), sum(h.stunted), sum(h.unemployed_adults)
 		FROM household h
 		WHERE h.period = $1 AND h.assigned_set = $2 AND h.retired_at IS NULL AND h.village_code IS NOT NULL
-		GROUP BY 1, 2`
+		GROUP BY 1, 2, 3, 4`
 	aggregateLinkedSQL = `
 		WITH u AS (
 			SELECT h.village_code,
@@ -177,90 +221,131 @@ const (
 			WHERE h.period = $1 AND h.assigned_set = $2 AND h.retired_at IS NULL AND h.village_code IS NOT NULL
 			GROUP BY h.village_code, coalesce(h.link_key, int8send(h.id))
 		)
-		SELECT village_code, p, count(*), sum(cu5), sum(st), sum(ua) FROM u GROUP BY 1, 2`
+		SELECT village_code, p & 1 <> 0, p & 2 <> 0, p & 4 <> 0, count(*), sum(cu5), sum(st), sum(ua) FROM u GROUP BY 1, p`
 )
+
+// lookupSQL reads, in one query, every village of the set with the population
+// and village indicators of the year nearest the period's (the latest at or
+// before it, else the earliest after). It is sent in the same batch as the
+// household aggregate.
+const lookupSQL = `
+	WITH pop AS (
+		SELECT DISTINCT ON (code) code, population, coalesce(households, 0) AS households FROM village_population
+		ORDER BY code, CASE WHEN year <= $2 THEN $2 - year ELSE 1000 + year - $2 END
+	), ind AS (
+		SELECT code, array_agg(indicator) AS names, array_agg(value) AS vals FROM (
+			SELECT DISTINCT ON (code, indicator) code, indicator, value FROM village_indicator
+			ORDER BY code, indicator, CASE WHEN year <= $2 THEN $2 - year ELSE 1000 + year - $2 END) x
+		GROUP BY code
+	)
+	SELECT v.code, v.kecamatan_code, v.area_km2, coalesce(pop.population, 0), coalesce(pop.households, 0),
+		ind.names, ind.vals
+	FROM village v LEFT JOIN pop ON pop.code = v.code LEFT JOIN ind ON ind.code = v.code
+	WHERE v.set_id = $1 ORDER BY v.code`
+
+// villageAggregate is one village's household aggregate.
+type villageAggregate struct {
+	patterns                        [matching.NumPatterns]int64
+	childrenU5, stunted, unemployed int64
+}
+
+// indicatorBatch collects the results of the household aggregate and the village
+// lookup queued on one batch.
+type indicatorBatch struct {
+	agg map[string]*villageAggregate
+	vs  []matching.VillageIndicators
+}
+
+// queueIndicators queues the household aggregate of one period and set and the
+// village lookup on b; merge combines them once the batch has run. One batch is
+// one round trip on one connection: the aggregate dominates, and the lookup
+// (a few milliseconds) does not justify a second connection.
+func queueIndicators(b *pgx.Batch, period string, setID int64, linked bool) *indicatorBatch {
+	ib := &indicatorBatch{agg: map[string]*villageAggregate{}}
+	// About four groups per village: at 80,000 villages the default work_mem
+	// (32 MB here) makes the hash aggregate spill to disk and the plan sort on
+	// disk, which more than doubles its time. The batch runs in a transaction
+	// (sendIndicatorBatch), so this lasts for the aggregate only.
+	b.Queue(`SET LOCAL work_mem = '256MB'`)
+	q := aggregateSQL
+	if linked {
+		q = aggregateLinkedSQL
+	}
+	b.Queue(q, period, setID).Query(func(rows pgx.Rows) error {
+		var code string
+		var d matching.Deprivations
+		var n, cu5, st, ua int64
+		_, err := pgx.ForEachRow(rows, []any{&code, &d[0], &d[1], &d[2], &n, &cu5, &st, &ua}, func() error {
+			a := ib.agg[code]
+			if a == nil {
+				a = &villageAggregate{}
+				ib.agg[code] = a
+			}
+			a.patterns[d.Pattern()] += n
+			a.childrenU5 += cu5
+			a.stunted += st
+			a.unemployed += ua
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("aggregate households of period %s: %w", period, err)
+		}
+		return nil
+	})
+	b.Queue(lookupSQL, setID, periodYear(period)).Query(func(rows pgx.Rows) error {
+		var vi matching.VillageIndicators
+		var names []string
+		var vals []float64
+		_, err := pgx.ForEachRow(rows, []any{&vi.Code, &vi.KecamatanCode, &vi.AreaKm2, &vi.Population,
+			&vi.PopulationHouseholds, &names, &vals}, func() error {
+			v := vi
+			if len(names) > 0 && len(names) == len(vals) {
+				v.Village = make(map[string]float64, len(names))
+				for i, n := range names {
+					v.Village[n] = vals[i]
+				}
+			}
+			ib.vs = append(ib.vs, v)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("villages of boundary set %d: %w", setID, err)
+		}
+		return nil
+	})
+	return ib
+}
+
+// merge returns every village of the set with its aggregate.
+func (ib *indicatorBatch) merge() []matching.VillageIndicators {
+	for i := range ib.vs {
+		if a := ib.agg[ib.vs[i].Code]; a != nil {
+			ib.vs[i].Patterns = a.patterns
+			ib.vs[i].ChildrenU5, ib.vs[i].StuntedChildren, ib.vs[i].UnemployedAdults = a.childrenU5, a.stunted, a.unemployed
+		}
+	}
+	return ib.vs
+}
 
 // VillageIndicators aggregates the households of one period assigned to set
 // setID into per-village indicators (every village of the set, also those without
 // households), with population denominators and village indicators of the year
 // nearest the period's (the latest at or before it, else the earliest after).
 func (s *Store) VillageIndicators(ctx context.Context, period string, setID int64, linked bool) ([]matching.VillageIndicators, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, kecamatan_code, area_km2 FROM village WHERE set_id = $1 ORDER BY code`, setID)
-	if err != nil {
+	b := &pgx.Batch{}
+	ib := queueIndicators(b, period, setID, linked)
+	if err := s.sendIndicatorBatch(ctx, b); err != nil {
 		return nil, err
 	}
-	var out []matching.VillageIndicators
-	var vi matching.VillageIndicators
-	if _, err := pgx.ForEachRow(rows, []any{&vi.Code, &vi.KecamatanCode, &vi.AreaKm2}, func() error {
-		out = append(out, vi)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	at := make(map[string]int, len(out))
-	for i, v := range out {
-		at[v.Code] = i
-	}
-	q := aggregateSQL
-	if linked {
-		q = aggregateLinkedSQL
-	}
-	rows, err = s.Pool.Query(ctx, q, period, setID)
-	if err != nil {
-		return nil, fmt.Errorf("aggregate households: %w", err)
-	}
-	var code string
-	var p int
-	var n, cu5, st, ua int64
-	if _, err := pgx.ForEachRow(rows, []any{&code, &p, &n, &cu5, &st, &ua}, func() error {
-		i, ok := at[code]
-		if !ok || p < 0 || p >= matching.NumPatterns {
-			return nil
-		}
-		out[i].Patterns[p] += n
-		out[i].ChildrenU5 += cu5
-		out[i].StuntedChildren += st
-		out[i].UnemployedAdults += ua
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("aggregate households: %w", err)
-	}
-	year := periodYear(period)
-	rows, err = s.Pool.Query(ctx, `
-		SELECT DISTINCT ON (code) code, population, coalesce(households, 0) FROM village_population
-		ORDER BY code, CASE WHEN year <= $1 THEN $1 - year ELSE 1000 + year - $1 END`, year)
-	if err != nil {
-		return nil, err
-	}
-	var pop, phh int64
-	if _, err := pgx.ForEachRow(rows, []any{&code, &pop, &phh}, func() error {
-		if i, ok := at[code]; ok {
-			out[i].Population, out[i].PopulationHouseholds = pop, phh
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("village population: %w", err)
-	}
-	rows, err = s.Pool.Query(ctx, `
-		SELECT DISTINCT ON (code, indicator) code, indicator, value FROM village_indicator
-		ORDER BY code, indicator, CASE WHEN year <= $1 THEN $1 - year ELSE 1000 + year - $1 END`, year)
-	if err != nil {
-		return nil, err
-	}
-	var ind string
-	var val float64
-	if _, err := pgx.ForEachRow(rows, []any{&code, &ind, &val}, func() error {
-		if i, ok := at[code]; ok {
-			if out[i].Village == nil {
-				out[i].Village = map[string]float64{}
-			}
-			out[i].Village[ind] = val
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("village indicators: %w", err)
-	}
-	return out, nil
+	return ib.merge(), nil
+}
+
+// sendIndicatorBatch runs a batch holding queueIndicators' queries in a
+// read-only transaction, the scope of its SET LOCAL.
+func (s *Store) sendIndicatorBatch(ctx context.Context, b *pgx.Batch) error {
+	return pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, b).Close()
+	})
 }
 
 // periodYear reads the year a period starts with ("2026", "2026-08", "2026S1");
@@ -274,73 +359,136 @@ func periodYear(period string) int {
 	return time.Now().Year()
 }
 
-func (s *Store) scorePeriod(ctx context.Context, period string, linked bool, setID int64, w matching.Weights,
-	adj map[string][]string, opt ScoreOptions) (ScoreRun, error) {
-	run := ScoreRun{Period: period, SetID: setID, WeightsID: w.Version, K: w.K, Reason: opt.Reason, CreatedBy: opt.By,
-		Linked: linked, Timings: map[string]any{},
+// scoreInput is what scorePeriod scores.
+type scoreInput struct {
+	period      string
+	linked      bool
+	setID       int64
+	needVersion int64
+	weights     matching.Weights
+}
+
+// scorePeriod scores one period and stores the run. It reads the adjacency into
+// *adj with the aggregate when *adj is nil (the first period).
+func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string][]string, opt ScoreOptions) (ScoreRun, error) {
+	w := in.weights
+	run := ScoreRun{Period: in.period, SetID: in.setID, WeightsID: w.Version, K: w.K, Reason: opt.Reason, CreatedBy: opt.By,
+		Linked: in.linked, Timings: map[string]any{},
 		Params: map[string]any{"seed": opt.Seed, "permutations": opt.Permutations, "alpha": opt.Alpha, "tolerance_m": opt.ToleranceM}}
-	var needVersion int64
-	if err := s.Pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM layer_version WHERE layer = 'need'), 0)`).Scan(&needVersion); err != nil {
-		return run, err
-	}
 	t := time.Now()
-	vs, err := s.VillageIndicators(ctx, period, setID, linked)
-	if err != nil {
+	b := &pgx.Batch{}
+	ib := queueIndicators(b, in.period, in.setID, in.linked)
+	if *adj == nil {
+		m := map[string][]string{}
+		b.Queue(`SELECT a, b FROM village_adjacency WHERE set_id = $1`, in.setID).Query(func(rows pgx.Rows) error {
+			var a, b string
+			_, err := pgx.ForEachRow(rows, []any{&a, &b}, func() error {
+				m[a] = append(m[a], b)
+				m[b] = append(m[b], a)
+				return nil
+			})
+			return err
+		})
+		*adj = m
+	}
+	if err := s.sendIndicatorBatch(ctx, b); err != nil {
+		*adj = nil
 		return run, err
 	}
+	vs := ib.merge()
 	run.Timings["aggregate"] = ms(time.Since(t))
 	t = time.Now()
 	scores := matching.ScoreVillages(vs, w)
 	run.Timings["index"] = ms(time.Since(t))
 	t = time.Now()
-	matching.ApplyHotSpots(scores, adj, matching.HotSpotOptions{Permutations: opt.Permutations, Seed: opt.Seed, Alpha: opt.Alpha})
+	matching.ApplyHotSpots(scores, *adj, matching.HotSpotOptions{Permutations: opt.Permutations, Seed: opt.Seed, Alpha: opt.Alpha})
 	run.Timings["hotspots"] = ms(time.Since(t))
 	for _, v := range vs {
 		run.Households += v.Registered()
 	}
 	run.Villages = len(vs)
 	t = time.Now()
+	// The company view (disclosure control) is stored with the run so the tiles
+	// and OGC items, built in SQL, serve companies the same values as the API.
+	rows, err := scoreRows(scores, matching.ControlScores(scores, w))
+	if err != nil {
+		return run, err
+	}
+	run.Timings["marshal"] = ms(time.Since(t))
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sinergi.scores'))`); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO score_run (period, set_id, weights_id, k, reason, created_by, households,
-			villages, linked, need_version, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			RETURNING id, created_at`, period, setID, w.Version, w.K, opt.Reason, opt.By, run.Households, run.Villages,
-			linked, needVersion, run.Params).Scan(&run.ID, &run.CreatedAt); err != nil {
+		// Three round trips: the run row, the village scores by COPY, the rest.
+		// (Measured on the demo regency: sending the scores as arrays through
+		// unnest in a single batch was slower than COPY.)
+		b := &pgx.Batch{}
+		// Scores are derived data: a crash right after the commit loses at most
+		// this run, and the previous one is then still the newest (the stale check
+		// and `sinergi score` redo it). Not waiting for the WAL flush saves a disk
+		// sync per recompute.
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtext('sinergi.scores'))`)
+		b.Queue(`INSERT INTO score_run (period, set_id, weights_id, k, reason, created_by, households,
+			villages, linked, need_version, params, timings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			RETURNING id, created_at`, in.period, in.setID, w.Version, w.K, opt.Reason, opt.By, run.Households, run.Villages,
+			in.linked, in.needVersion, run.Params, run.Timings).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&run.ID, &run.CreatedAt)
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("store score run: %w", err)
 		}
-		rows := make([][]any, len(scores))
-		for i, sc := range scores {
-			detail, err := json.Marshal(sc)
-			if err != nil {
-				return fmt.Errorf("village %s: %w", sc.Code, err)
-			}
-			rows[i] = []any{run.ID, sc.Code, sc.KecamatanCode, int64(sc.Households), int64(sc.InNeed), nullable(sc.H),
-				nullable(sc.A), nullable(sc.M0), nullable(sc.HEB), nullable(sc.M0EB), nullable(sc.Density), sc.HotSpot.Label,
-				nullable(sc.HotSpot.Z), nullable(sc.HotSpot.P), nullable(sc.HotSpot.Q), sc.Rank, sc.RankKecamatan, string(detail)}
+		for _, r := range rows {
+			r[0] = run.ID
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"village_score"}, []string{"run_id", "code", "kecamatan_code",
 			"households", "in_need", "h", "a", "m0", "h_eb", "m0_eb", "density", "hotspot", "gi_z", "gi_p", "gi_q", "rank",
-			"rank_kecamatan", "detail"}, pgx.CopyFromRows(rows)); err != nil {
+			"rank_kecamatan", "detail", "c_rank", "c_rank_kecamatan", "c_m0_eb"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("store village scores: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM score_run WHERE period = $1 AND set_id = $2 AND id NOT IN (
-			SELECT id FROM score_run WHERE period = $1 AND set_id = $2 ORDER BY id DESC LIMIT $3)`, period, setID, keepRuns); err != nil {
-			return err
+		b = &pgx.Batch{}
+		b.Queue(`DELETE FROM score_run WHERE period = $1 AND set_id = $2 AND id NOT IN (
+			SELECT id FROM score_run WHERE period = $1 AND set_id = $2 ORDER BY id DESC LIMIT $3)`, in.period, in.setID, keepRuns)
+		b.Queue(`SELECT bump_layer('desa')`)
+		b.Queue(`INSERT INTO audit_log (actor, action, object, detail) VALUES ($1, 'scores.recompute', $2, $3)`,
+			opt.By, fmt.Sprintf("score_run:%d", run.ID), map[string]any{"period": in.period, "boundary_set": in.setID,
+				"weights_version": w.Version, "reason": opt.Reason, "households": run.Households})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("store score run %d: %w", run.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `SELECT bump_layer('desa')`); err != nil {
-			return err
-		}
-		run.Timings["write"] = ms(time.Since(t))
-		if _, err := tx.Exec(ctx, `UPDATE score_run SET timings = $2 WHERE id = $1`, run.ID, run.Timings); err != nil {
-			return err
-		}
-		return auditTx(ctx, tx, AuditEntry{Actor: opt.By, Action: "scores.recompute", Object: fmt.Sprintf("score_run:%d", run.ID),
-			Detail: map[string]any{"period": period, "boundary_set": setID, "weights_version": w.Version, "reason": opt.Reason,
-				"households": run.Households}})
+		return nil
 	})
-	return run, err
+	if err != nil {
+		return run, err
+	}
+	run.Timings["write"] = ms(time.Since(t))
+	return run, nil
+}
+
+// scoreRows turns scores into village_score rows (run_id left 0), marshalling
+// the explained scores on every core: at 80,000 villages the JSON is most of the
+// write. controlled is matching.ControlScores(scores), index for index; its rank,
+// rank within the kecamatan and smoothed M0 are the company view's columns.
+func scoreRows(scores, controlled []matching.NeedScore) ([][]any, error) {
+	rows := make([][]any, len(scores))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(scores)/2000)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Go(func() {
+			for i := wk; i < len(scores); i += workers {
+				sc := &scores[i]
+				detail, err := json.Marshal(sc)
+				if err != nil {
+					errs[wk] = fmt.Errorf("village %s: %w", sc.Code, err)
+					return
+				}
+				rows[i] = []any{int64(0), sc.Code, sc.KecamatanCode, int64(sc.Households), int64(sc.InNeed), nullable(sc.H),
+					nullable(sc.A), nullable(sc.M0), nullable(sc.HEB), nullable(sc.M0EB), nullable(sc.Density), sc.HotSpot.Label,
+					nullable(sc.HotSpot.Z), nullable(sc.HotSpot.P), nullable(sc.HotSpot.Q), sc.Rank, sc.RankKecamatan, string(detail),
+					controlled[i].Rank, controlled[i].RankKecamatan, nullable(controlled[i].M0EB)}
+			}
+		})
+	}
+	wg.Wait()
+	return rows, errors.Join(errs...)
 }
 
 func nullable(v matching.Value) *float64 {
@@ -355,13 +503,26 @@ func nullable(v matching.Value) *float64 {
 // neighbours when their boundaries come within toleranceM metres (geodesic), which
 // bridges the sliver gaps of independently simplified layers. A planar prefilter
 // in degrees lets the GiST index do the search. It returns the number of pairs.
+//
+// The set and code conditions are written so that they cannot be index
+// conditions ("+ 0", "IS TRUE"): otherwise the planner ANDs the GiST bitmap with a
+// primary-key range scan over every village of the set with a larger code, once
+// per village — quadratic, more than ten minutes at 80,000 villages.
 func (s *Store) EnsureAdjacency(ctx context.Context, setID int64, toleranceM float64) (int, error) {
 	var pairs int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	var have float64
+	// Built already (the usual case): one read, no transaction or lock.
+	err := s.Pool.QueryRow(ctx, `SELECT tolerance_m, pairs FROM village_adjacency_run WHERE set_id = $1`, setID).Scan(&have, &pairs)
+	if err == nil && have == toleranceM {
+		return pairs, nil
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sinergi.adjacency.' || $1))`, strconv.FormatInt(setID, 10)); err != nil {
 			return err
 		}
-		var have float64
 		err := tx.QueryRow(ctx, `SELECT tolerance_m, pairs FROM village_adjacency_run WHERE set_id = $1`, setID).Scan(&have, &pairs)
 		if err == nil && have == toleranceM {
 			return nil
@@ -379,7 +540,7 @@ func (s *Store) EnsureAdjacency(ctx context.Context, setID int64, toleranceM flo
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO village_adjacency (set_id, a, b)
 			SELECT $1, v1.code, v2.code FROM village v1 JOIN village v2
-				ON v2.set_id = v1.set_id AND v1.code < v2.code AND ST_DWithin(v1.geom, v2.geom, $3)
+				ON v2.set_id + 0 = v1.set_id AND (v1.code < v2.code) IS TRUE AND ST_DWithin(v1.geom, v2.geom, $3)
 			WHERE v1.set_id = $1 AND (ST_Intersects(v1.geom, v2.geom)
 				OR ST_DWithin(v1.geom::geography, v2.geom::geography, $2, false))`,
 			setID, toleranceM, gapDegrees(toleranceM)*2)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -58,53 +60,84 @@ func (s *Store) LatestRun(ctx context.Context, period string, setID int64) (Scor
 	return r, err
 }
 
-// RunScores returns the exact scores of a run by village code.
+// RunScores returns the exact scores of a run by village code. The explained
+// scores are decoded on every core (80,000 villages hold some 80 MB of JSON).
 func (s *Store) RunScores(ctx context.Context, runID int64) (map[string]matching.NeedScore, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, detail FROM village_score WHERE run_id = $1`, runID)
+	rows, err := s.Pool.Query(ctx, `SELECT code, detail::text FROM village_score WHERE run_id = $1`, runID)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]matching.NeedScore{}
-	var code string
-	var raw []byte
-	_, err = pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
-		var sc matching.NeedScore
-		if err := json.Unmarshal(raw, &sc); err != nil {
-			return fmt.Errorf("score of village %s in run %d: %w", code, runID, err)
-		}
-		out[code] = sc
+	var codes, raws []string
+	var code, raw string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
+		codes, raws = append(codes, code), append(raws, raw)
 		return nil
-	})
-	return out, err
+	}); err != nil {
+		return nil, err
+	}
+	decoded := make([]matching.NeedScore, len(raws))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(raws)/2000)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(raws); i += workers {
+				if err := json.Unmarshal([]byte(raws[i]), &decoded[i]); err != nil {
+					errs[w] = fmt.Errorf("score of village %s in run %d: %w", codes[i], runID, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]matching.NeedScore, len(codes))
+	for i, c := range codes {
+		out[c] = decoded[i]
+	}
+	return out, nil
 }
 
-// Ranking returns the active villages with the newest scores of period (empty:
-// the latest period scored). Without any run it returns the villages without
-// scores, so the map works before the first `sinergi score`.
+// Ranking returns the active villages with the newest exact scores of period
+// (empty: the latest period scored). Without any run it returns the villages
+// without scores, so the map works before the first `sinergi score`.
 func (s *Store) Ranking(ctx context.Context, period string) (Ranking, error) {
+	return s.RankingView(ctx, period, false)
+}
+
+// RankingView is Ranking with the scores exact, or disclosure-controlled
+// (matching.ControlScores over the whole regency: the company view) when
+// controlled is true. The villages and scores of a run never change, so both
+// views are built once per run and process and then served from memory: a
+// request costs four small metadata queries, not reading and decoding every
+// village's explained score and controlling the table again (80,000 villages:
+// seconds). The Villages slice and the scores it points to are shared between
+// callers and must not be modified.
+func (s *Store) RankingView(ctx context.Context, period string, controlled bool) (Ranking, error) {
 	var rk Ranking
 	setID, err := s.ActiveSetID(ctx, LevelDesa)
 	if err != nil {
 		return rk, err
 	}
-	vs, err := s.ActiveVillages(ctx)
-	if err != nil {
-		return rk, err
+	if setID != 0 {
+		if rk.Periods, err = s.ScorePeriods(ctx, setID); err != nil {
+			return rk, err
+		}
 	}
-	rk.Villages = make([]RankedVillage, len(vs))
-	for i, v := range vs {
-		rk.Villages[i] = RankedVillage{VillageSummary: v}
-	}
-	if setID == 0 {
+	if setID == 0 || (period == "" && len(rk.Periods) == 0) {
+		vs, err := s.ActiveVillages(ctx)
+		if err != nil {
+			return rk, err
+		}
+		rk.Villages = make([]RankedVillage, len(vs))
+		for i, v := range vs {
+			rk.Villages[i] = RankedVillage{VillageSummary: v}
+		}
 		return rk, nil
 	}
-	if rk.Periods, err = s.ScorePeriods(ctx, setID); err != nil {
-		return rk, err
-	}
 	if period == "" {
-		if len(rk.Periods) == 0 {
-			return rk, nil
-		}
 		period = rk.Periods[len(rk.Periods)-1]
 	}
 	run, err := s.LatestRun(ctx, period, setID)
@@ -115,20 +148,106 @@ func (s *Store) Ranking(ctx context.Context, period string) (Ranking, error) {
 		return rk, err
 	}
 	rk.Run = &run
-	if rk.Weights, err = s.WeightsVersionByID(ctx, run.WeightsID); err != nil {
-		return rk, err
-	}
-	scores, err := s.RunScores(ctx, run.ID)
+	view, err := s.runView(ctx, run, controlled)
 	if err != nil {
 		return rk, err
 	}
-	for i := range rk.Villages {
-		if sc, ok := scores[rk.Villages[i].Code]; ok {
-			rk.Villages[i].Score = &sc
-		}
-	}
+	rk.Weights, rk.Villages = view.weights, view.villages
 	rk.Stale, err = s.runStale(ctx, run)
 	return rk, err
+}
+
+// rankedRun is the villages of a run with their scores as one caller may see them.
+type rankedRun struct {
+	weights  matching.Weights
+	villages []RankedVillage
+}
+
+type runViewKey struct {
+	store      *Store
+	run        int64
+	controlled bool
+}
+
+// runViews caches the views of the newest runs (a few, since a ranking request
+// names one period and runs are replaced on every recompute). Keys hold the store,
+// because run ids repeat across databases (tests open many).
+var runViews = struct {
+	sync.Mutex
+	m     map[runViewKey]*rankedRun
+	order []runViewKey
+}{m: map[runViewKey]*rankedRun{}}
+
+// runViewCacheSize bounds runViews: current and previous run of a few periods,
+// exact and controlled.
+const runViewCacheSize = 16
+
+func (s *Store) runView(ctx context.Context, run ScoreRun, controlled bool) (*rankedRun, error) {
+	key := runViewKey{s, run.ID, controlled}
+	runViews.Lock()
+	v := runViews.m[key]
+	runViews.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v, err := s.buildRunView(ctx, run, controlled)
+	if err != nil {
+		return nil, err
+	}
+	runViews.Lock()
+	defer runViews.Unlock()
+	if have := runViews.m[key]; have != nil {
+		return have, nil // built by a concurrent request meanwhile
+	}
+	runViews.m[key] = v
+	runViews.order = append(runViews.order, key)
+	if len(runViews.order) > runViewCacheSize {
+		delete(runViews.m, runViews.order[0])
+		runViews.order = runViews.order[1:]
+	}
+	return v, nil
+}
+
+// buildRunView reads the villages of the run's set and the run's exact scores,
+// and controls the whole table when asked.
+func (s *Store) buildRunView(ctx context.Context, run ScoreRun, controlled bool) (*rankedRun, error) {
+	v := &rankedRun{}
+	var err error
+	if v.weights, err = s.WeightsVersionByID(ctx, run.WeightsID); err != nil {
+		return nil, err
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT v.code, v.name, v.kecamatan_code, v.kecamatan_name, v.kind,
+		round(v.area_km2::numeric, 3)::float8 FROM village v WHERE v.set_id = $1 ORDER BY v.code`, run.SetID)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[VillageSummary])
+	if err != nil {
+		return nil, err
+	}
+	exact, err := s.RunScores(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.villages = make([]RankedVillage, len(vs))
+	scores := make([]matching.NeedScore, 0, len(exact))
+	at := make([]int, 0, len(exact))
+	for i, vv := range vs {
+		v.villages[i] = RankedVillage{VillageSummary: vv}
+		if sc, ok := exact[vv.Code]; ok {
+			scores = append(scores, sc)
+			at = append(at, i)
+		}
+	}
+	if controlled {
+		// Control is applied to the whole regency before any filter, so smoothing
+		// and ranks are the same on every page and in every kecamatan.
+		scores = matching.ControlScores(scores, v.weights)
+	}
+	for j, i := range at {
+		v.villages[i].Score = &scores[j]
+	}
+	return v, nil
 }
 
 // runStale reports whether households or weights changed after run.

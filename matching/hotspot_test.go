@@ -188,3 +188,43 @@ func TestApplyHotSpotsByCode(t *testing.T) {
 		}
 	}
 }
+
+// TestHotSpotPValuesExact checks the pseudo p-values against exact conditional
+// permutation probabilities: through the shared draws (small neighbourhoods) and
+// through the per-area draws (a neighbourhood larger than sharedDrawMax).
+func TestHotSpotPValuesExact(t *testing.T) {
+	const perms = 19999
+	// Six areas, x = 0 1 2 3 4 10. Area 0's one neighbour is area 5 (10): a random
+	// neighbour from the other five reaches a local sum ≥ 10 only by drawing area 5
+	// again, so p = 1/5. Area 1 (x 1) with neighbours 4 and 5 (sum 15): two of the
+	// others {0, 2, 3, 4, 10} reach ≥ 14 only as {4, 10}: p = 1/10.
+	x := []float64{0, 1, 2, 3, 4, 10}
+	nbrs := [][]int{{5}, {4, 5}, nil, nil, {1}, {0, 1}}
+	hs := HotSpots(x, nbrs, HotSpotOptions{Permutations: perms, Seed: 7})
+	for _, c := range []struct {
+		i    int
+		want float64
+	}{{0, 0.2}, {1, 0.1}} {
+		if p := float64(hs[c.i].P); math.Abs(p-c.want) > 0.01 {
+			t.Errorf("area %d: p %.4f, want %.2f", c.i, p, c.want)
+		}
+	}
+	// 68 areas, x_j = j; area 0 has the 65 neighbours 1..65 (sum 2145). A draw of
+	// 65 of the 67 others leaves out two; the local sum is ≤ 2145 only when they
+	// are 66 and 67: probability 1/C(67,2) = 1/2211, so p ≈ (perms/2211 + 1)/(perms + 1).
+	n := 68
+	x = make([]float64, n)
+	nbrs = make([][]int, n)
+	for j := range n {
+		x[j] = float64(j)
+	}
+	for j := 1; j <= 65; j++ {
+		nbrs[0] = append(nbrs[0], j)
+		nbrs[j] = append(nbrs[j], 0)
+	}
+	hs = HotSpots(x, nbrs, HotSpotOptions{Permutations: perms, Seed: 7})
+	want := (float64(perms)/2211 + 1) / float64(perms+1)
+	if p := float64(hs[0].P); p < want/3 || p > want*3 {
+		t.Errorf("area 0 with 65 neighbours: p %.5f, want about %.5f", p, want)
+	}
+}

@@ -27,6 +27,11 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// Connect before the recompute so its timings (total) measure the recompute,
+	// not this process's TCP connection, authentication and type loading.
+	if err := st.Pool.Ping(ctx); err != nil {
+		return err
+	}
 	runs, err := st.RecomputeScoresWith(ctx, geo.ScoreOptions{Period: *period, By: "cli", Reason: "sinergi score",
 		ToleranceM: *tol, Seed: *seed, Permutations: *perms})
 	if err != nil {
