@@ -8,10 +8,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,6 +44,9 @@ type Config struct {
 	BodyLimit int
 	// TileCacheBytes bounds the tile cache: 0 = SINERGI_TILE_CACHE_MB or 256 MB, < 0 = off.
 	TileCacheBytes int64
+	// TileFreshness is "strict" or "notify" (see tileService.trustNotify); empty
+	// means SINERGI_TILE_FRESHNESS or strict.
+	TileFreshness string
 }
 
 // DefaultConfig returns the defaults.
@@ -66,6 +73,8 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	dur     *prometheus.HistogramVec
 	tiles   *tileService // tile cache and layer versions (api/tiles.go)
+	// metricsByRoute caches each route's metric children (observe).
+	metricsByRoute sync.Map // route -> *routeMetrics
 }
 
 // New builds the server and its routes.
@@ -99,6 +108,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) routes() {
 	a := s.app
 	a.Use(s.recoverer, s.requestContext, s.securityHeaders, s.observe)
+	a.Use(s.dbUnavailable, s.limitBody) // database down → 503 (api/dbdown.go); per-route body limits (api/limits.go)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
@@ -139,16 +149,24 @@ func (s *Server) routes() {
 	v1.Get("/match/rules", allow(geo.RolePlanner), s.listMatchRules)
 	v1.Post("/match/rules", allow(geo.RolePlanner), s.addMatchRule)
 	v1.Post("/match", allow(geo.RolePlanner), s.match)
+	v1.Get("/match/costs", allow(geo.RolePlanner), s.getUnitCosts)
+	v1.Put("/match/costs", allow(geo.RolePlanner), s.putUnitCosts)
 	v1.Get("/match/:id", allow(geo.RolePlanner), s.getProposal)
 	v1.Post("/match/:id/accept", allow(geo.RolePlanner), s.acceptProposal)
 	v1.Post("/households/import", allow(geo.RoleGIS), s.importHouseholds)
 	v1.Get("/villages/:code/households", allow(geo.RoleOfficer), s.officerHouseholds)
+	v1.Post("/villages/select", allow(geo.RolePlanner, geo.RoleGIS), s.selectVillages)
+	v1.Get("/jobs/:id", allow(geo.RoleGIS, geo.RoleAdmin), s.getJob)
+	v1.Delete("/jobs/:id", allow(geo.RoleGIS, geo.RoleAdmin), s.cancelJob)
+	v1.Get("/jobs/:id/rejects.csv", allow(geo.RoleGIS, geo.RoleAdmin), s.jobRejects)
+	v1.Get("/boot", s.boot) // config + session in one round trip (api/boot.go)
 	v1.Use(func(c *fiber.Ctx) error {
 		return problem(fiber.StatusNotFound, "no such API route: "+c.Method()+" "+c.Path())
 	})
 
 	s.layerRoutes() // /tiles, /ogc, /api/openapi.json (api/tiles.go)
 
+	s.staticRoutes() // built front-end, precompressed and cache-friendly (api/boot.go)
 	if static.Built() {
 		// index.html, app.js and app.css keep their names across builds: make browsers revalidate.
 		a.Use("/", func(c *fiber.Ctx) error {
@@ -202,40 +220,163 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("panic", "request_id", c.Locals(localRequestID), "path", c.Path(), "panic", r)
+			s.log.Error("panic", "request_id", requestIDOf(c), "path", c.Path(), "panic", r)
 			err = errors.New("panic in handler")
 		}
 	}()
 	return c.Next()
 }
 
+// requestIDs makes request ids: a random per-process prefix and a counter, so an
+// id costs no system call and ids of different processes do not collide.
+var requestIDs = func() *requestIDSource {
+	r := &requestIDSource{}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	r.prefix = hex.EncodeToString(b)
+	return r
+}()
+
+type requestIDSource struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func (r *requestIDSource) next() string {
+	b := make([]byte, 0, 26)
+	b = append(b, r.prefix...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, r.n.Add(1), 36)
+	return string(b)
+}
+
 // requestContext gives each request an id and a context with a timeout that every
 // query inherits.
 func (s *Server) requestContext(c *fiber.Ctx) error {
-	id := c.Get("X-Request-Id")
-	if id == "" || len(id) > 64 {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+	ctx := &lazyDeadline{deadline: time.Now().Add(s.cfg.RequestTimeout)}
+	id := c.Request().Header.PeekBytes(hdrRequestIDKey)
+	if len(id) == 0 || len(id) > 64 {
+		ctx.id = requestIDs.next()
+	} else {
+		ctx.id = string(id)
 	}
-	c.Locals(localRequestID, id)
-	c.Set("X-Request-Id", id)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
-	defer cancel()
+	// The context is a pointer: storing it in the locals costs no allocation.
+	c.Locals(localRequestID, ctx)
+	c.Response().Header.SetCanonical(hdrRequestIDKey, []byte(ctx.id))
+	defer ctx.release()
 	c.SetUserContext(ctx)
 	return c.Next()
 }
 
+var hdrRequestIDKey = []byte("X-Request-Id")
+
+// LogValue makes a log attribute holding the request's context (its locals
+// entry) log the request id.
+func (l *lazyDeadline) LogValue() slog.Value { return slog.StringValue(l.id) }
+
+// requestIDOf returns the request's id (empty outside requestContext).
+func requestIDOf(c *fiber.Ctx) string {
+	if l, ok := c.Locals(localRequestID).(*lazyDeadline); ok {
+		return l.id
+	}
+	return ""
+}
+
+// lazyDeadline is a request's context: it ends at deadline, or when the request
+// is done, like context.WithTimeout, but makes its timer only once something
+// waits on it (Done, Err, AfterFunc): an answer from a cache never does.
+type lazyDeadline struct {
+	id       string // the request id, kept here to save an allocation per request
+	deadline time.Time
+	once     sync.Once
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// requestDone is the context of a request that has ended.
+var requestDone = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+func (l *lazyDeadline) init() {
+	l.once.Do(func() { l.ctx, l.cancel = context.WithDeadline(context.Background(), l.deadline) })
+}
+
+func (l *lazyDeadline) Deadline() (time.Time, bool) { return l.deadline, true }
+func (l *lazyDeadline) Done() <-chan struct{}       { l.init(); return l.ctx.Done() }
+func (l *lazyDeadline) Err() error                  { l.init(); return l.ctx.Err() }
+func (l *lazyDeadline) Value(any) any               { return nil }
+
+// AfterFunc lets contexts derived from this one cancel without a goroutine each
+// (the context package looks for this method).
+func (l *lazyDeadline) AfterFunc(f func()) func() bool {
+	l.init()
+	return context.AfterFunc(l.ctx, f)
+}
+
+// release ends the context when the request is done.
+func (l *lazyDeadline) release() {
+	l.once.Do(func() { l.ctx = requestDone })
+	if l.cancel != nil {
+		l.cancel()
+	}
+}
+
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	h := &c.Response().Header
+	// Canonical names set as is: no per-request normalisation.
+	h.SetCanonical(hdrNosniffKey, hdrNosniffVal)
+	h.SetCanonical(hdrFrameKey, hdrFrameVal)
+	h.SetCanonical(hdrReferrerKey, hdrReferrerVal)
+	h.SetCanonical(hdrCSPKey, hdrCSPVal)
 	return c.Next()
 }
 
+var (
+	hdrNosniffKey, hdrNosniffVal   = []byte("X-Content-Type-Options"), []byte("nosniff")
+	hdrFrameKey, hdrFrameVal       = []byte("X-Frame-Options"), []byte("DENY")
+	hdrReferrerKey, hdrReferrerVal = []byte("Referrer-Policy"), []byte("same-origin")
+	hdrCSPKey, hdrCSPVal           = []byte("Content-Security-Policy"),
+		[]byte("default-src 'self'; img-src 'self' data: https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+)
+
+// routeMetrics are a route's metric children, resolved once: a request then
+// costs two atomic adds instead of label hashing and lookups.
+type routeMetrics struct {
+	dur    prometheus.Observer
+	counts sync.Map // methodStatus -> prometheus.Counter
+}
+
+type methodStatus struct {
+	method string
+	status int
+}
+
+func (s *Server) routeMetrics(route string) *routeMetrics {
+	if m, ok := s.metricsByRoute.Load(route); ok {
+		return m.(*routeMetrics)
+	}
+	m, _ := s.metricsByRoute.LoadOrStore(route, &routeMetrics{dur: s.dur.WithLabelValues(route)})
+	return m.(*routeMetrics)
+}
+
+func (m *routeMetrics) count(s *Server, route, method string, status int) prometheus.Counter {
+	k := methodStatus{method, status}
+	if c, ok := m.counts.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	// c.Method() aliases fasthttp's reused buffer: a key kept in the map must own its bytes.
+	k.method = strings.Clone(method)
+	c, _ := m.counts.LoadOrStore(k, s.reqs.WithLabelValues(route, k.method, strconv.Itoa(status)))
+	return c.(prometheus.Counter)
+}
+
 // observe logs one JSON line per request (no personal data: no query strings, no
-// bodies) and records metrics.
+// bodies) and records metrics. The attributes are typed (no reflection) and the
+// metric children cached per route; with a LogHandler (cmd/sinergi serve) the line
+// is written without a slog.Record.
 func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -246,19 +387,122 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	status := c.Response().StatusCode()
 	route := c.Route().Path
-	if route == "/" && c.Path() != "/" {
+	path := c.Path()
+	if route == "/" && path != "/" {
 		route = "static"
 	}
-	d := time.Since(start)
-	s.reqs.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
-	s.dur.WithLabelValues(route).Observe(d.Seconds())
-	attrs := []any{"request_id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(),
-		"status", status, "duration_ms", float64(d.Microseconds()) / 1000, "bytes", len(c.Response().Body())}
-	if u, ok := currentUser(c); ok {
-		attrs = append(attrs, "user", u.Name, "role", u.Role)
+	now := time.Now()
+	d := now.Sub(start)
+	m := s.routeMetrics(route)
+	method := c.Method()
+	m.count(s, route, method, status).Inc()
+	m.dur.Observe(d.Seconds())
+	h := s.log.Handler()
+	if !h.Enabled(context.Background(), slog.LevelInfo) {
+		return nil
 	}
-	s.log.Info("request", attrs...)
+	line := requestLine{id: requestIDOf(c), method: method, path: path, status: status,
+		durationUS: d.Microseconds(), bytes: len(c.Response().Body())}
+	u, signedIn := currentUser(c)
+	if signedIn {
+		line.user, line.role = u.Name, string(u.Role)
+	}
+	if lh, ok := h.(*LogHandler); ok && lh.request(now, &line, signedIn) {
+		return nil
+	}
+	attrs := [8]slog.Attr{slog.String("request_id", line.id), slog.String("method", method), slog.String("path", path),
+		slog.Int("status", status), slog.Int64("duration_us", line.durationUS), slog.Int("bytes", line.bytes)}
+	n := 6
+	if signedIn {
+		attrs[6], attrs[7] = slog.String("user", line.user), slog.String("role", line.role)
+		n = 8
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:n]...)
 	return nil
+}
+
+// requestLine is observe's log line.
+type requestLine struct {
+	id, method, path, user, role string
+	status, bytes                int
+	durationUS                   int64
+}
+
+// LogHandler is slog's JSON handler plus a fast path for observe's per-request
+// line: the same JSON, appended directly into a pooled buffer and written in one
+// Write, without a slog.Record (whose stack walk for the source position and
+// per-attribute handling cost more than the rest of a cached tile answer).
+type LogHandler struct {
+	*slog.JSONHandler
+	w     io.Writer
+	level slog.Leveler
+}
+
+// NewLogHandler returns a LogHandler writing JSON lines to w (one Write per
+// line, as slog's JSONHandler does).
+func NewLogHandler(w io.Writer, opts *slog.HandlerOptions) *LogHandler {
+	var level slog.Leveler = slog.LevelInfo
+	if opts != nil && opts.Level != nil {
+		level = opts.Level
+	}
+	if opts != nil && (opts.AddSource || opts.ReplaceAttr != nil) {
+		// The fast path cannot honour these: leave everything to slog.
+		return &LogHandler{JSONHandler: slog.NewJSONHandler(w, opts)}
+	}
+	return &LogHandler{JSONHandler: slog.NewJSONHandler(w, opts), w: w, level: level}
+}
+
+var logLinePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// request writes line as slog's JSONHandler would, or reports false (the caller
+// then logs through slog) when a string needs JSON escaping or the options ask
+// for more than the fast path does.
+func (h *LogHandler) request(now time.Time, line *requestLine, user bool) bool {
+	if h.w == nil || !plainJSON(line.id) || !plainJSON(line.method) || !plainJSON(line.path) ||
+		(user && (!plainJSON(line.user) || !plainJSON(line.role))) {
+		return false
+	}
+	if y := now.Year(); y < 0 || y >= 10000 {
+		return false
+	}
+	bp := logLinePool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"time":"`...)
+	b = now.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","request_id":"`...)
+	b = append(b, line.id...)
+	b = append(b, `","method":"`...)
+	b = append(b, line.method...)
+	b = append(b, `","path":"`...)
+	b = append(b, line.path...)
+	b = append(b, `","status":`...)
+	b = strconv.AppendInt(b, int64(line.status), 10)
+	b = append(b, `,"duration_us":`...)
+	b = strconv.AppendInt(b, line.durationUS, 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(line.bytes), 10)
+	if user {
+		b = append(b, `,"user":"`...)
+		b = append(b, line.user...)
+		b = append(b, `","role":"`...)
+		b = append(b, line.role...)
+		b = append(b, '"')
+	}
+	b = append(b, "}\n"...)
+	_, _ = h.w.Write(b)
+	*bp = b
+	logLinePool.Put(bp)
+	return true
+}
+
+// plainJSON reports whether s goes into a JSON string as is (printable ASCII,
+// no quote or backslash).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -64,7 +64,11 @@ func newTileService(s *Server, cacheBytes int64) *tileService {
 	}
 	t := &tileService{srv: s, cache: newByteLRU(cacheBytes), versions: map[string]int64{}, tokens: newTokenCache(),
 		barrier: &versionBarrier{store: s.web}}
-	switch f := os.Getenv("SINERGI_TILE_FRESHNESS"); f {
+	f := s.cfg.TileFreshness
+	if f == "" {
+		f = os.Getenv("SINERGI_TILE_FRESHNESS")
+	}
+	switch f {
 	case "", "strict":
 	case "notify":
 		t.trustNotify = true
@@ -177,21 +181,21 @@ func (s *Server) tileAuthenticate(c *fiber.Ctx) error {
 
 func (s *Server) tokenAuth(c *fiber.Ctx, tok string) error {
 	key := sha256.Sum256([]byte(tok))
-	u, gen, epoch, ok := s.tiles.tokens.get(key)
+	boxed, gen, epoch, ok := s.tiles.tokens.get(key)
 	if ok {
 		c.Locals(localAuthEpoch, epoch)
 	} else {
-		var err error
-		u, err = s.web.UserByToken(c.UserContext(), tok)
+		u, err := s.web.UserByToken(c.UserContext(), tok)
 		if errors.Is(err, geo.ErrUnauthenticated) {
 			return problem(fiber.StatusUnauthorized, "token tidak valid atau sudah dicabut (invalid or revoked token)")
 		}
 		if err != nil {
 			return err
 		}
-		s.tiles.tokens.put(key, u, gen)
+		boxed = u // boxed once here, then stored as is by every hit
+		s.tiles.tokens.put(key, boxed, gen)
 	}
-	c.Locals(localUser, u)
+	c.Locals(localUser, boxed)
 	return c.Next()
 }
 
@@ -362,15 +366,16 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 	ctx := c.UserContext()
 	t := s.tiles
 	vis := viewer.Visibility()
-	keyOf := func(v int64) string {
-		b := make([]byte, 0, 64)
-		b = append(append(b, req.layer.Name...), '/')
-		b = append(append(b, req.format...), '/')
-		b = append(strconv.AppendInt(b, int64(req.coord.Z), 10), '/')
+	// The key is built on the stack; a hit looks it up without making a string.
+	var kb [96]byte
+	keyOf := func(v int64) []byte {
+		b := append(kb[:0], req.layer.Name...)
+		b = append(append(b, '/'), req.format...)
+		b = append(strconv.AppendInt(append(b, '/'), int64(req.coord.Z), 10), '/')
 		b = append(strconv.AppendInt(b, int64(req.coord.X), 10), '/')
 		b = append(strconv.AppendInt(b, int64(req.coord.Y), 10), '/')
 		b = append(strconv.AppendInt(b, v, 10), '/')
-		return string(append(b, vis...))
+		return append(b, vis...)
 	}
 	// restart re-runs the request once when the user's role or company changed.
 	restart := func(changed bool, err error) (bool, error) {
@@ -384,7 +389,7 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 	}
 
 	t.mu.RLock()
-	version, fresh := req.layer.DataVersion(t.versions), false
+	version, fresh, live := req.layer.DataVersion(t.versions), false, t.live
 	t.mu.RUnlock()
 	confirm := func() error {
 		vs, err := t.versionsOf(c)
@@ -397,7 +402,7 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 		}
 		return nil
 	}
-	if req.layer.Name == geo.LayerNeed || !s.LayersLive() {
+	if req.layer.Name == geo.LayerNeed || !live {
 		if err := confirm(); err != nil {
 			return err
 		}
@@ -407,8 +412,8 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 		if err := confirm(); err != nil {
 			return err
 		}
-		if ct.key != keyOf(version) {
-			ct, ok = t.cache.get(keyOf(version))
+		if k := keyOf(version); ct.key != string(k) {
+			ct, ok = t.cache.get(k)
 		}
 	}
 	if ok {
@@ -432,24 +437,26 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 	}
 	// Cache under the version the features were read at: if a change landed
 	// between the version check and the query, this entry is simply never hit.
-	ct = newCachedTile(keyOf(tile.Version), ctype, tile.Body)
+	ct = newCachedTile(string(keyOf(tile.Version)), ctype, tile.Body)
 	t.cache.put(ct)
 	return sendCached(c, ct)
 }
 
 // sendCached answers with an ETag (304 when it matches), no shared caching and
-// the best encoding the client accepts.
+// the best encoding the client accepts. Header names are set in canonical form
+// as is (no per-request normalisation).
 func sendCached(c *fiber.Ctx, ct *cachedTile) error {
-	c.Set(fiber.HeaderETag, ct.etag)
+	rh := &c.Response().Header
+	rh.SetCanonical(hdrETag, ct.etagBytes)
 	// Answers depend on who asks and change whenever the data does: browsers may
 	// keep them but must revalidate (cheap: 304).
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	c.Set(fiber.HeaderVary, "Authorization, Cookie, Accept-Encoding")
-	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, ct.etag) {
+	rh.SetCanonical(hdrCacheControl, hdrCacheControlVal)
+	rh.SetCanonical(hdrVary, hdrVaryVal)
+	h := &c.Request().Header
+	if inm := h.PeekBytes(hdrIfNoneMatch); len(inm) != 0 && etagMatches(string(inm), ct.etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	c.Set(fiber.HeaderContentType, ct.ctype)
-	h := &c.Request().Header
+	rh.SetContentType(ct.ctype)
 	want := ""
 	switch {
 	case h.HasAcceptEncoding("br"):
@@ -459,10 +466,16 @@ func sendCached(c *fiber.Ctx, ct *cachedTile) error {
 	}
 	body, enc := ct.encoded(want)
 	if enc != "" {
-		c.Set(fiber.HeaderContentEncoding, enc)
+		rh.SetContentEncoding(enc)
 	}
 	return c.Send(body)
 }
+
+var (
+	hdrETag, hdrIfNoneMatch             = []byte(fiber.HeaderETag), []byte(fiber.HeaderIfNoneMatch)
+	hdrCacheControl, hdrCacheControlVal = []byte(fiber.HeaderCacheControl), []byte("private, no-cache")
+	hdrVary, hdrVaryVal                 = []byte(fiber.HeaderVary), []byte("Authorization, Cookie, Accept-Encoding")
+)
 
 func etagMatches(header, etag string) bool {
 	for _, part := range strings.Split(header, ",") {

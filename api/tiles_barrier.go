@@ -8,18 +8,27 @@ import (
 	"github.com/bapeda-bekasi/sinergi/geo"
 )
 
+// barrierReaders is how many version reads may be in flight at once. Measured
+// (scripts/bench_tiles.sh, warm): with 2 or 4 overlapping reads a request waits
+// less in theory, but on a busy machine the extra reads slow every round trip and
+// throughput fell (6.1k req/s with 1, 4.4k with 2, 4.1k with 4), so one.
+const barrierReaders = 1
+
 // versionBarrier hands each request layer versions (and the auth epoch) read by a
 // query that began after the request arrived, so a change committed before a
 // request — by any process — is always seen, without waiting for its NOTIFY to
-// travel. Concurrent requests share one query: while a read runs, newcomers wait
-// for the next one, so the database sees at most one read per round trip however
-// many requests are in flight.
+// travel (NOTIFY is delivered after the writer's COMMIT returns, so a client that
+// fetches right after a CLI change could otherwise still get the old tile).
+//
+// Group commit: requests join the next read that has not started yet; it starts
+// as soon as fewer than barrierReaders reads are running, so every request that
+// joined it arrived before its query was sent, and one query serves them all.
 type versionBarrier struct {
 	store *geo.Store
 
 	mu      sync.Mutex
-	running *versionRead
-	pending *versionRead
+	running int          // reads in flight
+	next    *versionRead // not started yet; newcomers join it
 }
 
 type versionRead struct {
@@ -30,19 +39,22 @@ type versionRead struct {
 
 func (b *versionBarrier) read(ctx context.Context) (geo.Versions, error) {
 	b.mu.Lock()
-	var r *versionRead
-	switch {
-	case b.running == nil:
-		r = &versionRead{done: make(chan struct{})}
-		b.running = r
+	if b.next == nil {
+		b.next = &versionRead{done: make(chan struct{})}
+	}
+	r := b.next
+	if b.running < barrierReaders {
+		b.running++
+		b.next = nil
 		go b.run(r)
-	case b.pending == nil:
-		b.pending = &versionRead{done: make(chan struct{})}
-		r = b.pending
-	default:
-		r = b.pending
 	}
 	b.mu.Unlock()
+	// A read ends within barrierTimeout; waiting on the request's context too
+	// would cost it a timer, needed only when its deadline comes sooner.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > barrierTimeout {
+		<-r.done
+		return r.v, r.err
+	}
 	select {
 	case <-r.done:
 		return r.v, r.err
@@ -51,16 +63,22 @@ func (b *versionBarrier) read(ctx context.Context) (geo.Versions, error) {
 	}
 }
 
-// run performs r, then whatever read queued up meanwhile, until none is pending.
+// barrierTimeout bounds one version read.
+const barrierTimeout = 5 * time.Second
+
+// run performs r, then the read that gathered meanwhile, until none is waiting.
 func (b *versionBarrier) run(r *versionRead) {
 	for r != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Detached from any one request: the joiners' contexts end at different times.
+		ctx, cancel := context.WithTimeout(context.Background(), barrierTimeout)
 		r.v, r.err = b.store.ReadVersions(ctx)
 		cancel()
 		close(r.done)
 		b.mu.Lock()
-		b.running, b.pending = b.pending, nil
-		r = b.running
+		r, b.next = b.next, nil
+		if r == nil {
+			b.running--
+		}
 		b.mu.Unlock()
 	}
 }

@@ -50,6 +50,39 @@ type Layer struct {
 	// @company (the viewer's company id or 0) and @full (whether the viewer sees
 	// every property).
 	source string
+	// tile, when set, is how tiles of zooms tileGeomZooms read the layer instead
+	// of source: from tile_geom (migration 009), which holds the geometries of the
+	// active sets in Web Mercator already simplified per zoom.
+	tile *tileSpec
+}
+
+// tileSpec describes a layer's features in tile_geom (alias tg): the FROM/WHERE
+// clause (with {z}, the zoom, and {bbox3857}, the tile plus buffer), the feature
+// id, the properties as one jsonb expression (GeoJSON) and as columns (MVT, which
+// then needs no jsonb per feature). {score_join}, {score_props} and
+// {score_cols} are filled in by layerSources for the desa layer.
+type tileSpec struct {
+	from  string
+	fid   string
+	props string
+	cols  []tileCol
+	// queries caches the tile queries built from the spec (fastTileSQL). A
+	// spec is replaced, not changed, when the desa layer's score columns change,
+	// so its queries go with it.
+	queries sync.Map // fastSQLKey -> string
+}
+
+// tileCol is one MVT attribute: a property name and its SQL expression.
+type tileCol struct{ name, expr string }
+
+// tileGeomZooms are the zooms tile_geom holds per level (tile_geom_zooms in
+// migration 009 must agree).
+var tileGeomZooms = map[string][2]int{LayerDesa: {6, 16}, LayerKecamatan: {4, 16}}
+
+// fastTile reports whether tiles of zoom z read the prepared geometries of tile_geom.
+func (l Layer) fastTile(z int) bool {
+	r, ok := tileGeomZooms[l.Name]
+	return ok && l.tile != nil && z >= r[0] && z <= r[1]
 }
 
 // droppedFields lists the properties tiles of zoom z leave out (FieldMinZoom).
@@ -90,6 +123,17 @@ var layers = []Layer{
 			FROM village v JOIN boundary_set b ON b.id = v.set_id AND b.status = 'active'
 			{score_join}
 			WHERE v.geom && {bbox}`,
+		tile: &tileSpec{
+			from: `FROM tile_geom tg JOIN village v ON v.set_id = tg.set_id AND v.code = tg.code
+				{score_join}
+				WHERE tg.level = 'desa' AND tg.z = {z} AND tg.geom && {bbox3857}`,
+			fid: "v.code",
+			props: `jsonb_build_object('code', v.code, 'name', v.name, 'kecamatan_code', v.kecamatan_code,
+				'kecamatan_name', v.kecamatan_name, 'kind', v.kind, 'area_km2', round(v.area_km2::numeric, 3))
+				{score_props}`,
+			cols: []tileCol{{"code", "v.code"}, {"name", "v.name"}, {"kecamatan_code", "v.kecamatan_code"},
+				{"kecamatan_name", "v.kecamatan_name"}, {"kind", "v.kind"}, {"area_km2", "round(v.area_km2::numeric, 3)::float8"}},
+		},
 	},
 	{
 		Name: LayerKecamatan, Title: "Kecamatan", GeometryType: "MultiPolygon", MinZoom: 4, MaxZoom: 16,
@@ -101,6 +145,13 @@ var layers = []Layer{
 			jsonb_build_object('code', k.code, 'name', k.name, 'area_km2', round(k.area_km2::numeric, 3)) AS props
 			FROM kecamatan k JOIN boundary_set b ON b.id = k.set_id AND b.status = 'active'
 			WHERE k.geom && {bbox}`,
+		tile: &tileSpec{
+			from: `FROM tile_geom tg JOIN kecamatan k ON k.set_id = tg.set_id AND k.code = tg.code
+				WHERE tg.level = 'kecamatan' AND tg.z = {z} AND tg.geom && {bbox3857}`,
+			fid:   "k.code",
+			props: `jsonb_build_object('code', k.code, 'name', k.name, 'area_km2', round(k.area_km2::numeric, 3))`,
+			cols:  []tileCol{{"code", "k.code"}, {"name", "k.name"}, {"area_km2", "round(k.area_km2::numeric, 3)::float8"}},
+		},
 	},
 	{
 		// Company neighbours (DESIGN.md): every company may see the others' names,
@@ -277,14 +328,30 @@ var scoreColumnsAll = []string{"households", "in_need", "h", "a", "m0", "h_eb", 
 
 // scoreColumnsCompany are the ones company users get: ranks, the hot-spot label
 // and the smoothed score, never counts or rates/densities from which a small
-// count could be recovered (DESIGN.md: disclosure control for companies).
+// count could be recovered (DESIGN.md: disclosure control for companies). The
+// ranks and the smoothed score are the disclosure-controlled ones stored with the
+// run (companyScoreColumn), never the exact ones: an exact rank or M0 of a village
+// with 3 households in need, next to the controlled API, gives the count away.
 var scoreColumnsCompany = []string{"rank", "rank_kecamatan", "hotspot", "m0_eb"}
+
+// companyScoreColumn maps a published score column to the village_score column
+// (migration 007) holding its disclosure-controlled value for companies.
+var companyScoreColumn = map[string]string{"rank": "c_rank", "rank_kecamatan": "c_rank_kecamatan", "m0_eb": "c_m0_eb"}
+
+// companyScoreExpr is the SQL of score column c as companies get it.
+func companyScoreExpr(c string) string {
+	if cc, ok := companyScoreColumn[c]; ok {
+		return "sc." + pgx.Identifier{cc}.Sanitize()
+	}
+	return scoreExpr(c)
+}
 
 // desaSQL caches the desa source with or without the village_score join; it is
 // detected again after ForgetLayerSources (called when the desa layer changes).
 type desaSQL struct {
 	mu     sync.Mutex
 	src    string
+	tile   *tileSpec
 	scores []string
 }
 
@@ -309,59 +376,89 @@ func tableColumns(ctx context.Context, s *Store, table string) ([]string, error)
 	return cols, nil
 }
 
-func scoreProps(cols, want []string) (props, picked []string) {
+func scoreProps(cols, want []string, expr func(string) string) (props, picked []string) {
 	for _, c := range want {
 		if slices.Contains(cols, c) {
 			picked = append(picked, c)
-			props = append(props, "'"+c+"', sc."+pgx.Identifier{c}.Sanitize())
+			props = append(props, "'"+c+"', "+expr(c))
 		}
 	}
 	return props, picked
 }
+
+// scoreExpr is the SQL of score column c as the desa layer publishes it, for the
+// jsonb properties (GeoJSON, OGC) and the MVT columns alike.
+func scoreExpr(c string) string { return "sc." + pgx.Identifier{c}.Sanitize() }
 
 // layerSource returns the layer's source query with its placeholders filled. The
 // desa layer joins the newest score run of the active set from village_score and
 // score_run (migration 004) when those tables exist; without them it carries the
 // village attributes only.
 func (s *Store) layerSource(ctx context.Context, l Layer) (string, error) {
+	src, _, err := s.layerSources(ctx, l)
+	return src, err
+}
+
+// tileLayerSpec is the layer's tileSpec with its placeholders filled.
+func (s *Store) tileLayerSpec(ctx context.Context, l Layer) (*tileSpec, error) {
+	_, spec, err := s.layerSources(ctx, l)
+	return spec, err
+}
+
+func (s *Store) layerSources(ctx context.Context, l Layer) (string, *tileSpec, error) {
 	if l.Name != LayerDesa {
-		return l.source, nil
+		return l.source, l.tile, nil
 	}
 	desaSource := s.desaSQL()
 	desaSource.mu.Lock()
 	defer desaSource.mu.Unlock()
 	if desaSource.src != "" {
-		return desaSource.src, nil
+		return desaSource.src, desaSource.tile, nil
 	}
 	cols, err := tableColumns(ctx, s, "village_score")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	runCols, err := tableColumns(ctx, s, "score_run")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	src := strings.NewReplacer("{score_props}", "", "{score_join}", "").Replace(l.source)
+	fill := strings.NewReplacer("{score_props}", "", "{score_join}", "")
 	var picked []string
+	var mvtCols []tileCol
 	if slices.Contains(cols, "code") && slices.Contains(cols, "run_id") && slices.Contains(runCols, "set_id") {
-		all, allPicked := scoreProps(cols, scoreColumnsAll)
-		comp, _ := scoreProps(cols, scoreColumnsCompany)
+		all, allPicked := scoreProps(cols, scoreColumnsAll, scoreExpr)
+		comp, compPicked := scoreProps(cols, scoreColumnsCompany, companyScoreExpr)
 		if len(all) > 0 {
 			picked = allPicked
 			compObj := "'{}'::jsonb"
 			if len(comp) > 0 {
 				compObj = "jsonb_build_object(" + strings.Join(comp, ", ") + ")"
 			}
-			src = strings.NewReplacer(
+			fill = strings.NewReplacer(
 				"{score_props}", "|| coalesce(jsonb_strip_nulls(CASE WHEN @agg THEN jsonb_build_object("+strings.Join(all, ", ")+
 					") ELSE "+compObj+" END), '{}'::jsonb)",
 				"{score_join}", `LEFT JOIN LATERAL (SELECT x.* FROM village_score x JOIN score_run r ON r.id = x.run_id
 					WHERE x.code = v.code AND r.set_id = v.set_id ORDER BY x.run_id DESC LIMIT 1) sc ON true`,
-			).Replace(l.source)
+			)
+			// The same properties as MVT columns: ST_AsMVT leaves NULLs out, as
+			// jsonb_strip_nulls does; companies get their subset only.
+			for _, c := range allPicked {
+				e := scoreExpr(c)
+				switch {
+				case !slices.Contains(compPicked, c):
+					e = "CASE WHEN @agg THEN " + e + " END"
+				case companyScoreExpr(c) != e:
+					e = "CASE WHEN @agg THEN " + e + " ELSE " + companyScoreExpr(c) + " END"
+				}
+				mvtCols = append(mvtCols, tileCol{c, e})
+			}
 		}
 	}
-	desaSource.src, desaSource.scores = src, picked
-	return src, nil
+	t := &tileSpec{from: fill.Replace(l.tile.from), fid: l.tile.fid, props: fill.Replace(l.tile.props),
+		cols: append(slices.Clone(l.tile.cols), mvtCols...)}
+	desaSource.src, desaSource.tile, desaSource.scores = fill.Replace(l.source), t, picked
+	return desaSource.src, desaSource.tile, nil
 }
 
 // ForgetLayerSources makes the next query look again for village_score (after a

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -121,45 +123,111 @@ func (s *Store) Tile(ctx context.Context, l Layer, t TileCoord, f TileFormat, v 
 	if err := t.Valid(); err != nil {
 		return Tile{}, err
 	}
-	src, err := s.layerSource(ctx, l)
-	if err != nil {
-		return Tile{}, err
-	}
-	src = strings.ReplaceAll(src, "{bbox}", "(SELECT b4326 FROM env)")
 	args := layerArgs(l, v)
 	args["z"], args["x"], args["y"] = t.Z, t.X, t.Y
 	args["margin"] = tileMargin
-	args["tol"] = SimplifyTolerance(t.Z)
-	args["level"] = NeedLevel(t.Z)
 	args["drop"] = l.droppedFields(t.Z)
-	env := `WITH env AS (SELECT e, eb, ST_Transform(eb, 4326) AS b4326 FROM (SELECT ST_TileEnvelope(@z, @x, @y) AS e,
-			ST_TileEnvelope(@z, @x, @y, margin => @margin) AS eb) q),
-		src AS (` + src + `),
-		clipped AS (SELECT src.fid, src.props - @drop::text[] AS props,
-			ST_Simplify(ST_Transform(ST_ClipByBox2D(src.geom, box2d((SELECT b4326 FROM env))), 3857), @tol, true) AS g
-			FROM src)`
 	var q string
-	switch f {
-	case FormatGeoJSON:
-		args["digits"] = GeoJSONDigits(t.Z)
-		q = env + `
-		SELECT ` + l.versionSQL() + `, ` + authEpochSQL + `, json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
-			json_build_object('type', 'Feature', 'id', c.fid, 'geometry', ST_AsGeoJSON(ST_Transform(c.g, 4326), @digits)::json,
-				'properties', c.props) ORDER BY c.fid), '[]'::json))::text::bytea
-		FROM clipped c WHERE c.g IS NOT NULL AND NOT ST_IsEmpty(c.g)`
-	case FormatMVT:
-		q = env + `,
-		mvt AS (SELECT ST_AsMVTGeom(c.g, (SELECT e FROM env), 4096, 256, true) AS geom, c.props FROM clipped c
-			WHERE c.g IS NOT NULL AND NOT ST_IsEmpty(c.g))
-		SELECT ` + l.versionSQL() + `, ` + authEpochSQL + `, coalesce((SELECT ST_AsMVT(m.*, @lname, 4096, 'geom') FROM mvt m WHERE m.geom IS NOT NULL), ''::bytea)`
-	default:
+	if l.fastTile(t.Z) {
+		spec, err := s.tileLayerSpec(ctx, l)
+		if err != nil {
+			return Tile{}, err
+		}
+		q = fastTileSQL(l, spec, t.Z, f)
+	} else {
+		src, err := s.layerSource(ctx, l)
+		if err != nil {
+			return Tile{}, err
+		}
+		args["tol"] = SimplifyTolerance(t.Z)
+		args["level"] = NeedLevel(t.Z)
+		q = tileSQL(l, src, f)
+	}
+	if q == "" {
 		return Tile{}, fmt.Errorf("tile format %q: want geojson or mvt", f)
+	}
+	if f == FormatGeoJSON {
+		args["digits"] = GeoJSONDigits(t.Z)
 	}
 	var out Tile
 	if err := s.Pool.QueryRow(ctx, q, args).Scan(&out.Version, &out.AuthEpoch, &out.Body); err != nil {
 		return Tile{}, fmt.Errorf("tile %s/%s.%s: %w", l.Name, t, f, err)
 	}
 	return out, nil
+}
+
+// tileSQL is a tile's query from a layer's source (geometries in 4326 at full
+// detail): clip to the tile plus buffer, transform and simplify per request.
+func tileSQL(l Layer, src string, f TileFormat) string {
+	src = strings.ReplaceAll(src, "{bbox}", "(SELECT b4326 FROM env)")
+	env := `WITH env AS (SELECT e, eb, ST_Transform(eb, 4326) AS b4326 FROM (SELECT ST_TileEnvelope(@z, @x, @y) AS e,
+			ST_TileEnvelope(@z, @x, @y, margin => @margin) AS eb) q),
+		src AS (` + src + `),
+		clipped AS (SELECT src.fid, src.props - @drop::text[] AS props,
+			ST_Simplify(ST_Transform(ST_ClipByBox2D(src.geom, box2d((SELECT b4326 FROM env))), 3857), @tol, true) AS g
+			FROM src)`
+	return tileSQLTail(l, env, f)
+}
+
+// fastTileSQL is a tile's query from a layer's tileSpec: the geometries are
+// stored in Web Mercator already simplified for zoom z (tile_geom, migration 009),
+// so a tile only clips them (ST_AsMVTGeom clips MVT itself), and MVT attributes
+// are plain columns. The zoom is part of the SQL text, so each zoom is its own
+// prepared statement and reads its own partial index. Queries are built once per
+// spec, zoom and format.
+func fastTileSQL(l Layer, spec *tileSpec, z int, f TileFormat) string {
+	key := fastSQLKey{z: z, f: f}
+	if q, ok := spec.queries.Load(key); ok {
+		return q.(string)
+	}
+	from := strings.NewReplacer("{bbox3857}", "(SELECT eb FROM env)", "{z}", strconv.Itoa(z)).Replace(spec.from)
+	env := `WITH env AS (SELECT ST_TileEnvelope(@z, @x, @y) AS e, ST_TileEnvelope(@z, @x, @y, margin => @margin) AS eb)`
+	var q string
+	switch f {
+	case FormatGeoJSON:
+		q = tileSQLTail(l, env+`,
+		clipped AS (SELECT `+spec.fid+` AS fid, (`+spec.props+`) - @drop::text[] AS props,
+			ST_ClipByBox2D(tg.geom, box2d((SELECT eb FROM env))) AS g `+from+`)`, f)
+	case FormatMVT:
+		cols := []string{"ST_AsMVTGeom(tg.geom, (SELECT e FROM env), 4096, 256, true) AS geom"}
+		drop := l.droppedFields(z)
+		for _, c := range spec.cols {
+			if !slices.Contains(drop, c.name) {
+				cols = append(cols, c.expr+" AS "+pgx.Identifier{c.name}.Sanitize())
+			}
+		}
+		q = env + `,
+		mvt AS (SELECT ` + strings.Join(cols, ", ") + ` ` + from + `)
+		SELECT ` + l.versionSQL() + `, ` + authEpochSQL + `, coalesce((SELECT ST_AsMVT(m.*, @lname, 4096, 'geom') FROM mvt m WHERE m.geom IS NOT NULL), ''::bytea)`
+	}
+	if q != "" {
+		spec.queries.Store(key, q)
+	}
+	return q
+}
+
+// fastSQLKey names a query of tileSpec.queries.
+type fastSQLKey struct {
+	z int
+	f TileFormat
+}
+
+// tileSQLTail encodes the clipped CTE (fid, props, g in 3857) as GeoJSON or MVT.
+func tileSQLTail(l Layer, env string, f TileFormat) string {
+	switch f {
+	case FormatGeoJSON:
+		return env + `
+		SELECT ` + l.versionSQL() + `, ` + authEpochSQL + `, json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+			json_build_object('type', 'Feature', 'id', c.fid, 'geometry', ST_AsGeoJSON(ST_Transform(c.g, 4326), @digits)::json,
+				'properties', c.props) ORDER BY c.fid), '[]'::json))::text::bytea
+		FROM clipped c WHERE c.g IS NOT NULL AND NOT ST_IsEmpty(c.g)`
+	case FormatMVT:
+		return env + `,
+		mvt AS (SELECT ST_AsMVTGeom(c.g, (SELECT e FROM env), 4096, 256, true) AS geom, c.props FROM clipped c
+			WHERE c.g IS NOT NULL AND NOT ST_IsEmpty(c.g))
+		SELECT ` + l.versionSQL() + `, ` + authEpochSQL + `, coalesce((SELECT ST_AsMVT(m.*, @lname, 4096, 'geom') FROM mvt m WHERE m.geom IS NOT NULL), ''::bytea)`
+	}
+	return ""
 }
 
 // FeatureQuery selects features for OGC API Features items.

@@ -6,7 +6,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/project"
@@ -216,4 +218,90 @@ func allPoints(g orb.Geometry) []orb.Point {
 		}
 	}
 	return out
+}
+
+// TestTileGeomFollowsActivation: tile_geom (migration 009) holds the active set's
+// boundaries, one row per zoom, in the transaction that activates a set; desa MVT
+// tiles read them, with the zoom's properties only and the newly active geometry.
+func TestTileGeomFollowsActivation(t *testing.T) {
+	_, owner, web := geotest.Migrated(t)
+	ctx := context.Background()
+	square := func(x, d float64) orb.MultiPolygon {
+		return orb.MultiPolygon{{{{x, -6.2}, {x + d, -6.2}, {x + d, -6.2 + d}, {x, -6.2 + d}, {x, -6.2}}}}
+	}
+	set := func(name string, d float64) int64 {
+		id, err := owner.CreateBoundarySet(ctx, geo.LevelDesa, name, "test", []geo.BoundaryFeature{
+			{Code: "99.01.01.2001", Name: name, KecCode: "99.01.01", KecName: "Uji", Kind: "desa", Geom: square(107, d)},
+			{Code: "99.01.01.2002", Name: name + " Dua", KecCode: "99.01.01", KecName: "Uji", Kind: "desa", Geom: square(107.05, d)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	rows := func() map[int64]int {
+		out := map[int64]int{}
+		r, err := owner.Pool.Query(ctx, `SELECT set_id, count(*)::int FROM tile_geom GROUP BY set_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		var n int
+		if _, err := pgx.ForEachRow(r, []any{&id, &n}, func() error { out[id] = n; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	l, _ := geo.LayerByName(geo.LayerDesa)
+	zooms := l.MaxZoom - l.MinZoom + 1
+	a := set("Lama", 0.01)
+	if got := rows(); len(got) != 0 {
+		t.Fatalf("a draft set has tile rows: %v", got)
+	}
+	if err := owner.ActivateBoundarySet(ctx, a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(); len(got) != 1 || got[a] != 2*zooms {
+		t.Fatalf("after activating set %d: rows per set %v, want %d", a, got, 2*zooms)
+	}
+	tc := coord(maptile.At(orb.Point{107.001, -6.199}, 12))
+	extent := func() float64 { // the first feature's width in tile units
+		tile, err := web.Tile(ctx, l, tc, geo.FormatMVT, geo.Viewer{Role: geo.RolePlanner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, err := mvt.Unmarshal(tile.Body)
+		if err != nil || len(layers) != 1 || layers[0].Name != "desa" || len(layers[0].Features) == 0 {
+			t.Fatalf("mvt: %v %v", layers, err)
+		}
+		f := layers[0].Features[0]
+		for _, p := range []string{"code", "name", "area_km2"} {
+			if f.Properties[p] == nil {
+				t.Errorf("z12 MVT feature lacks %s: %v", p, f.Properties)
+			}
+		}
+		return f.Geometry.Bound().Max.X() - f.Geometry.Bound().Min.X()
+	}
+	before := extent()
+	b := set("Baru", 0.02)
+	if err := owner.ActivateBoundarySet(ctx, b, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(); len(got) != 1 || got[b] != 2*zooms {
+		t.Fatalf("after activating set %d: rows per set %v", b, got)
+	}
+	if after := extent(); after < 1.5*before {
+		t.Errorf("the z12 tile still shows the old village: width %.0f, before %.0f", after, before)
+	}
+	// Below FieldMinZoom the MVT carries no name.
+	tile, err := web.Tile(ctx, l, coord(maptile.At(orb.Point{107.001, -6.199}, 9)), geo.FormatMVT, geo.Viewer{Role: geo.RolePlanner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := mvt.Unmarshal(tile.Body)
+	if err != nil || len(layers) != 1 || len(layers[0].Features) != 2 {
+		t.Fatalf("z9 mvt: %v %v", layers, err)
+	}
+	if p := layers[0].Features[0].Properties; p["name"] != nil || p["code"] == nil {
+		t.Errorf("z9 MVT properties: %v", p)
+	}
 }

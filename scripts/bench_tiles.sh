@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Usage: scripts/bench_tiles.sh [--duration 10s] [--connections 16] [--threads 2] [--national 80000]
+# Usage: scripts/bench_tiles.sh [--duration 10s] [--connections 16] [--threads 2] [--national 80000] [--freshness strict|notify]
 #
 # Tile benchmark (issue 7). On a fresh database "sinergi_bench_tiles" of the private
 # cluster (scripts/pg.sh), loads the real villages (bekasi_desa.geojson) and the
 # detailed kecamatan layer (bekasi_kecamatan_alt.geojson), then with wrk on loopback:
+#   tiles every desa .mvt tile z8–z15 meeting the bounding box of the 187 villages
+#         (2,236 tiles): the tiles a map showing the regency at those zooms requests,
+#         the area TileJSON's bounds advertise. 867 of them hold no village and are
+#         answered as valid empty tiles (zero bytes, 200) by ours and the reference
+#         alike; the other 1,369 meet a village (tileref list -cover villages).
 #   cold  our server as shipped (bin from ./cmd/sinergi: auth, JSON logs, metrics) with
-#         the tile cache off (SINERGI_TILE_CACHE_MB=0), over every desa .mvt tile z8–z15
-#         meeting a village, vs the reference: a bare Go handler running one plain
-#         ST_AsMVT query per tile (scripts/bench/tileref mvt)
+#         the tile cache off (--tile-cache-mb 0), vs the reference: a bare Go handler
+#         running one plain ST_AsMVT query per tile (scripts/bench/tileref mvt)
 #   warm  our server with its cache warm, Accept-Encoding gzip, vs a bare Fiber handler
 #         returning the same gzipped bytes for the same URLs (scripts/bench/tileref bytes)
 #   sizes gzipped GeoJSON and MVT tiles of the kecamatan layer (641–3,504 vertices per
 #         polygon) and of the desa layer of a synthetic national set (boundaries synth
-#         --n 80000; --national 0 skips it): median of z12, largest of z8
-# Prints a table (stdout) with req/s, p99 and the ratios ours/reference.
+#         --n 80000; --national 0 skips it): median of z12, largest of z8, over the
+#         tiles meeting a village
+# Prints a table (stdout) with req/s, p99 and the ratios ours/reference. Each is the
+# mean of two runs in the order reference, ours, ours, reference (the machine may be
+# shared and its load drift), with every run and its load average listed below it.
+#
+# --freshness notify runs our server with --tile-freshness notify (cached tiles trusted
+# on LISTEN/NOTIFY alone, no version read per request); the default is as shipped.
 #
 # Environment: SINERGI_SHARED_DATA (default ../shared/data/bekasi), DATABASE_URL (admin
 # URL of a cluster that may create databases; default scripts/pg.sh start).
@@ -25,13 +35,15 @@ duration=10s
 conns=16
 threads=2
 national=80000
+freshness=strict
 while (($#)); do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --national) national=$2; shift 2 ;;
-    *) die "unknown option $1 (usage: scripts/bench_tiles.sh [--duration 10s] [--connections 16] [--threads 2] [--national N])" ;;
+    --freshness) freshness=$2; shift 2 ;;
+    *) die "unknown option $1 (usage: scripts/bench_tiles.sh [--duration 10s] [--connections 16] [--threads 2] [--national N] [--freshness strict|notify])" ;;
   esac
 done
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
@@ -67,15 +79,17 @@ jq '.features |= [to_entries[] | .value.properties.kode = ("32.16." + ((.key + 1
 $S boundaries import "$work/kecamatan_alt.geojson" --level kecamatan --code-field kode --name-field WADMKC --activate >/dev/null
 token=$($S users add --name bench --role planner --json | jq -r .token)
 
-"$work/tileref" list -db "$url" -minz 8 -maxz 15 >"$work/zxy.txt"
+"$work/tileref" list -db "$url" -minz 8 -maxz 15 -cover extent >"$work/zxy.txt"
+"$work/tileref" list -db "$url" -minz 8 -maxz 15 -cover villages >"$work/zxy-villages.txt"
 ntiles=$(wc -l <"$work/zxy.txt")
+nvillage=$(wc -l <"$work/zxy-villages.txt")
 # Shuffled (fixed seed) so that any stretch of a run sees the same mix of zooms.
 sed 's#^#/tiles/desa/#; s#$#.mvt#' "$work/zxy.txt" | shuf --random-source=<(yes sinergi) >"$work/desa_mvt.txt"
-log "$ntiles desa tiles z8–z15"
+log "$ntiles desa tiles z8–z15 over the villages' bounding box ($nvillage of them meet a village)"
 
 # start_server PORT CACHE_MB: our server as shipped, logs to a file.
 start_server() {
-  SINERGI_TILE_CACHE_MB=$2 $S serve --addr "127.0.0.1:$1" --no-migrate 2>>"$work/server-$1.log" &
+  $S serve --addr "127.0.0.1:$1" --tile-cache-mb "$2" --tile-freshness "$freshness" --no-migrate 2>>"$work/server-$1.log" &
   pids+=($!)
   wait_http "http://127.0.0.1:$1/readyz"
 }
@@ -94,9 +108,11 @@ stop_last() {
   unset 'pids[-1]'
 }
 
-# run_wrk NAME BASE URLFILE TOKEN ENCODING → "req/s p99ms" on stdout
+# run_wrk NAME BASE URLFILE TOKEN ENCODING → "req/s p99ms load" on stdout (load: the
+# 1-minute load average when the run started; the machine may be shared)
 run_wrk() {
-  local out
+  local out load
+  load=$(cut -d' ' -f1 /proc/loadavg)
   out=$(BENCH_URLS=$3 BENCH_TOKEN=$4 BENCH_ENCODING=$5 wrk -t"$threads" -c"$conns" -d"$duration" --latency \
     -s "$SINERGI_ROOT/scripts/bench/tiles.lua" "$2")
   printf '%s\n' "$out" >"$work/wrk-$1.txt"
@@ -105,21 +121,35 @@ run_wrk() {
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
   bad=$(awk '/^non2xx_or_errors/ {print $2}' <<<"$out")
   [[ ${bad:-0} == 0 ]] || warn "$1: $bad requests failed or were not 200 (see wrk output)"
-  printf '%s %s\n' "$rps" "$p99"
+  printf '%s %s %s\n' "$rps" "$p99" "$load"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-# ---- cold
+# abba NAME URL TOKEN ENC  REFNAME REFURL REFTOKEN REFENC: runs the reference, ours,
+# ours, the reference (the machine's load drifts; this order cancels a steady
+# drift) and prints "rps p99 load ref_rps ref_p99 ref_load", each the mean of two
+# runs. Every single run goes to $work/runs.
+abba() {
+  local r1 o1 o2 r2
+  r1=$(run_wrk "$5-1" "$6" "$work/desa_mvt.txt" "$7" "$8")
+  o1=$(run_wrk "$1-1" "$2" "$work/desa_mvt.txt" "$3" "$4")
+  o2=$(run_wrk "$1-2" "$2" "$work/desa_mvt.txt" "$3" "$4")
+  r2=$(run_wrk "$5-2" "$6" "$work/desa_mvt.txt" "$7" "$8")
+  printf '| %s | %s | %s | %s | %s |\n' "$1 / $5" "$r1" "$o1" "$o2" "$r2" >>"$work/runs"
+  awk -v o1="$o1" -v o2="$o2" -v r1="$r1" -v r2="$r2" 'BEGIN {
+    split(o1, a, " "); split(o2, b, " "); split(r1, c, " "); split(r2, d, " ")
+    printf "%.1f %.2f %.2f %.1f %.2f %.2f\n", (a[1]+b[1])/2, (a[2]+b[2])/2, (a[3]+b[3])/2, (c[1]+d[1])/2, (c[2]+d[2])/2, (c[3]+d[3])/2 }'
+}
+: >"$work/runs"
+
+# ---- cold: the reference and our server (cache off) both up, measured in turn
 "$work/tileref" mvt -db "$url" -addr 127.0.0.1:8091 2>>"$work/ref.log" &
 pids+=($!)
-sleep 0.5
-log "cold: reference bare ST_AsMVT handler"
-read -r ref_rps ref_p99 < <(run_wrk ref-mvt http://127.0.0.1:8091 "$work/desa_mvt.txt" "" "")
-stop_last
 start_server 8090 0
-log "cold: sinergi, cache off"
-read -r cold_rps cold_p99 < <(run_wrk cold http://127.0.0.1:8090 "$work/desa_mvt.txt" "$token" "")
+log "cold: bare ST_AsMVT handler, sinergi (cache off), sinergi, bare handler"
+read -r cold_rps cold_p99 cold_load ref_rps ref_p99 ref_load < <(abba cold http://127.0.0.1:8090 "$token" "" ref-mvt http://127.0.0.1:8091 "" "")
+stop_last
 stop_last
 
 # ---- warm
@@ -128,17 +158,15 @@ log "warm: prefetching every tile (fills our cache) and starting the bare Fiber 
 "$work/tileref" bytes -addr 127.0.0.1:8092 -from http://127.0.0.1:8090 -token "$token" -urls "$work/desa_mvt.txt" 2>>"$work/bytes.log" &
 pids+=($!)
 wait_http "http://127.0.0.1:8092/tiles/desa/$(head -1 "$work/zxy.txt").mvt" 1800
-log "warm: bare Fiber bytes handler"
-read -r fib_rps fib_p99 < <(run_wrk fiber http://127.0.0.1:8092 "$work/desa_mvt.txt" "$token" gzip)
-log "warm: sinergi, cache warm"
-read -r warm_rps warm_p99 < <(run_wrk warm http://127.0.0.1:8090 "$work/desa_mvt.txt" "$token" gzip)
+log "warm: bare Fiber bytes handler, sinergi (cache warm), sinergi, bare handler"
+read -r warm_rps warm_p99 warm_load fib_rps fib_p99 fib_load < <(abba warm http://127.0.0.1:8090 "$token" gzip fiber http://127.0.0.1:8092 "$token" gzip)
 hits=$(curl -fs http://127.0.0.1:8090/metrics | awk '/^sinergi_tile_cache_hits_total/ {print $2}')
 misses=$(curl -fs http://127.0.0.1:8090/metrics | awk '/^sinergi_tile_cache_misses_total/ {print $2}')
 
 # ---- sizes (kecamatan layer from bekasi_kecamatan_alt.geojson), gzipped bytes
 size_of() { curl -fs -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $token" -H 'Accept-Encoding: gzip' "http://127.0.0.1:8090$1"; }
 for z in 8 12; do
-  awk -F/ -v z=$z '$1 == z' "$work/zxy.txt" >"$work/kec-$z.txt"
+  awk -F/ -v z=$z '$1 == z' "$work/zxy-villages.txt" >"$work/kec-$z.txt"
   for fmt in geojson mvt; do
     : >"$work/sizes-$z-$fmt"
     while read -r t; do
@@ -159,7 +187,7 @@ if ((national > 0)); then
   DATABASE_URL=$naturl $S migrate >/dev/null
   DATABASE_URL=$naturl $S boundaries import "$work/national.geojson" --level desa --no-topology --activate >/dev/null
   nattoken=$(DATABASE_URL=$naturl $S users add --name bench --role planner --json | jq -r .token)
-  DATABASE_URL=$naturl SINERGI_TILE_CACHE_MB=0 $S serve --addr 127.0.0.1:8096 --no-migrate 2>>"$work/server-nat.log" &
+  DATABASE_URL=$naturl $S serve --addr 127.0.0.1:8096 --tile-cache-mb 0 --no-migrate 2>>"$work/server-nat.log" &
   pids+=($!)
   wait_http http://127.0.0.1:8096/readyz
   nsize_of() { curl -fs -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $nattoken" -H 'Accept-Encoding: gzip' "http://127.0.0.1:8096$1"; }
@@ -167,7 +195,7 @@ if ((national > 0)); then
     # every z8 tile; every 10th z12 tile (there are thousands)
     step=1
     ((z == 12)) && step=10
-    "$work/tileref" list -db "$naturl" -minz "$z" -maxz "$z" | awk -v s=$step 'NR % s == 0' >"$work/nat-$z.txt"
+    "$work/tileref" list -db "$naturl" -minz "$z" -maxz "$z" -cover villages | awk -v s=$step 'NR % s == 0' >"$work/nat-$z.txt"
     for fmt in geojson mvt; do
       : >"$work/nat-$z-$fmt"
       while read -r t; do
@@ -186,13 +214,19 @@ n12=$(grep -c . "$work/sizes-12-geojson")
 n8=$(grep -c . "$work/sizes-8-geojson")
 
 cat <<EOF
-# Tile benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$threads -c$conns -d$duration, $ntiles desa tiles z8–z15)
-| run | req/s | p99 ms | reference | ref req/s | ref p99 ms | ratio req/s | ratio p99 (ref/ours) |
-|---|---|---|---|---|---|---|---|
-| cold (cache off, .mvt) | $cold_rps | $cold_p99 | bare ST_AsMVT Go handler | $ref_rps | $ref_p99 | $(ratio "$cold_rps" "$ref_rps") | $(ratio "$ref_p99" "$cold_p99") |
-| warm (cache, gzip .mvt) | $warm_rps | $warm_p99 | bare Fiber bytes handler | $fib_rps | $fib_p99 | $(ratio "$warm_rps" "$fib_rps") | $(ratio "$fib_p99" "$warm_p99") |
+# Tile benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t$threads -c$conns -d$duration, --tile-freshness $freshness, $ntiles desa tiles z8–z15 over the villages' bounding box, $nvillage meeting a village)
+| run | req/s | p99 ms | load | reference | ref req/s | ref p99 ms | ref load | ratio req/s | ratio p99 (ref/ours) |
+|---|---|---|---|---|---|---|---|---|---|
+| cold (cache off, .mvt) | $cold_rps | $cold_p99 | $cold_load | bare ST_AsMVT Go handler | $ref_rps | $ref_p99 | $ref_load | $(ratio "$cold_rps" "$ref_rps") | $(ratio "$ref_p99" "$cold_p99") |
+| warm (cache, gzip .mvt) | $warm_rps | $warm_p99 | $warm_load | bare Fiber bytes handler | $fib_rps | $fib_p99 | $fib_load | $(ratio "$warm_rps" "$fib_rps") | $(ratio "$fib_p99" "$warm_p99") |
 
 warm cache: $hits hits, $misses misses
+
+Each figure above is the mean of two runs, in the order reference, ours, ours, reference
+(req/s p99-ms load of each run):
+| runs | reference 1 | ours 1 | ours 2 | reference 2 |
+|---|---|---|---|---|
+$(cat "$work/runs")
 
 Sizes, kecamatan layer from bekasi_kecamatan_alt.geojson, gzipped bytes:
 | | GeoJSON | MVT |

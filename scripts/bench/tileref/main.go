@@ -1,6 +1,10 @@
 // Command tileref holds the reference programs of scripts/bench_tiles.sh:
 //
-//	tileref list  -db URL [-minz 8] [-maxz 15]        the z/x/y of every tile meeting an active village
+//	tileref list  -db URL [-minz 8] [-maxz 15] [-cover extent|villages]
+//	                                                   the z/x/y of every tile meeting the active villages'
+//	                                                   bounding box (extent, the default: the area a map of
+//	                                                   the regency requests; TileJSON's bounds) or meeting
+//	                                                   a village itself (villages)
 //	tileref mvt   -db URL -addr HOST:PORT              a bare Go handler: one ST_AsMVT query per tile, no cache
 //	tileref bytes -addr HOST:PORT -from URL -token T -urls FILE
 //	                                                   a bare Fiber handler serving, for the same URLs, the
@@ -57,7 +61,11 @@ func list(ctx context.Context, args []string) error {
 	db := fs.String("db", os.Getenv("DATABASE_URL"), "database URL")
 	minz := fs.Int("minz", 8, "lowest zoom")
 	maxz := fs.Int("maxz", 15, "highest zoom")
+	cover := fs.String("cover", "extent", "extent: tiles meeting the villages' bounding box; villages: tiles meeting a village")
 	_ = fs.Parse(args)
+	if *cover != "extent" && *cover != "villages" {
+		return fmt.Errorf("-cover %q: want extent or villages", *cover)
+	}
 	pool, err := pgxpool.New(ctx, *db)
 	if err != nil {
 		return err
@@ -71,10 +79,10 @@ func list(ctx context.Context, args []string) error {
 		t AS (SELECT z, x, y FROM r,
 			generate_series(floor((ST_XMin(b) + 20037508.342789244) / s)::int, floor((ST_XMax(b) + 20037508.342789244) / s)::int) x,
 			generate_series(floor((20037508.342789244 - ST_YMax(b)) / s)::int, floor((20037508.342789244 - ST_YMin(b)) / s)::int) y)
-		SELECT z, x, y FROM t WHERE EXISTS (SELECT 1 FROM village v JOIN boundary_set s ON s.id = v.set_id AND s.status = 'active'
+		SELECT z, x, y FROM t WHERE $3 OR EXISTS (SELECT 1 FROM village v JOIN boundary_set s ON s.id = v.set_id AND s.status = 'active'
 			WHERE v.geom && ST_Transform(ST_TileEnvelope(z, x, y), 4326)
 				AND ST_Intersects(v.geom, ST_Transform(ST_TileEnvelope(z, x, y), 4326)))
-		ORDER BY z, x, y`, *minz, *maxz)
+		ORDER BY z, x, y`, *minz, *maxz, *cover == "extent")
 	if err != nil {
 		return err
 	}
