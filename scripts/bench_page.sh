@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Usage: scripts/bench_page.sh [--runs 10] [--json]
+# Usage: scripts/bench_page.sh [--runs 10] [--json] [--trace] [--signed-out]
 #
 # Page-load benchmark (issue 8). Builds static/ and bin/sinergi, loads the demo
-# regency into a fresh database "sinergi_bench_page" of the private cluster
+# regency into a fresh database "sinergi_bench_page_<pid>" of the private cluster
 # (scripts/pg.sh), serves it on a free loopback port and runs
 # static/bench/pageload.mjs: headless Chromium (playwright-core, system
 # Chromium), Chrome DevTools "Fast 3G" network (562.5 ms latency, 180 000 B/s
 # down, 84 375 B/s up) and CPU slowed 4×; a signed-in planner's cold load until
 # every village polygon of the initial view is drawn. Prints medians of --runs
 # loads, their ratios to the target (3 s, 600 KB) and what gzip/brotli would
-# save per file.
+# save per file. --signed-out times a first visit without a session until the
+# sign-in form shows; --trace prints each load's request timeline.
 #
 # Environment: DATABASE_URL (admin URL of a cluster that may create databases;
 # default scripts/pg.sh start), CHROMIUM_PATH (default /usr/bin/chromium).
@@ -21,13 +22,13 @@ bench_args=()
 while (($#)); do
   case $1 in
     --runs) bench_args+=(--runs "$2"); shift 2 ;;
-    --json) bench_args+=(--json); shift ;;
-    *) die "unknown option $1 (usage: scripts/bench_page.sh [--runs 10] [--json])" ;;
+    --json | --trace | --signed-out) bench_args+=("$1"); shift ;;
+    *) die "unknown option $1 (usage: scripts/bench_page.sh [--runs 10] [--json] [--trace] [--signed-out])" ;;
   esac
 done
 
 admin=${DATABASE_URL:-$("$SINERGI_ROOT/scripts/pg.sh" start)}
-db=sinergi_bench_page
+db=sinergi_bench_page_$$
 url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")
 
 work=$(mktemp -d)

@@ -22,12 +22,23 @@ func TestFS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read index.html: %v", err)
 	}
-	if !strings.Contains(string(b), "app.js") {
-		t.Fatalf("index.html does not reference app.js")
+	// build.mjs inlines the app (JavaScript and CSS) into the page.
+	if !strings.Contains(string(b), `<script type="module" data-bundle="app.js">`) || strings.Contains(string(b), `href="app.css"`) {
+		t.Fatalf("index.html does not carry the app inline")
 	}
-	for _, name := range []string{"app.js", "app.css"} {
-		if _, err := fs.Stat(fsys, name); err != nil {
-			t.Errorf("built front-end lacks %s: %v", name, err)
+	index := Assets()["index.html"]
+	if index == nil || index.Brotli == nil || index.Gzip == nil {
+		t.Fatalf("index.html lacks its precompressed .br/.gz siblings")
+	}
+	if len(index.ScriptHashes) != 2 {
+		t.Errorf("index.html: %d inline scripts hashed, want 2 (prefetch + app)", len(index.ScriptHashes))
+	}
+	for name, a := range Assets() {
+		if strings.HasSuffix(name, ".map") || strings.HasSuffix(name, ".br") {
+			t.Errorf("Assets() serves %s", name)
+		}
+		if strings.HasPrefix(name, "chunk-") && !a.Immutable {
+			t.Errorf("%s: content-hashed name not marked immutable", name)
 		}
 	}
 }

@@ -100,8 +100,24 @@ export async function request(path, { method = 'GET', json, form, query, timeout
     signal?.removeEventListener('abort', onAbort);
   }
 
-  const ct = res.headers.get('Content-Type') || '';
+  return parseResponse(res);
+}
+
+/**
+ * The body of a fetch Response as JSON; non-2xx becomes an ApiError.
+ * @param {Response} res
+ */
+async function parseResponse(res) {
   const text = await res.text();
+  return parseBody({ status: res.status, statusText: res.statusText, type: res.headers.get('Content-Type') || '', text });
+}
+
+/**
+ * A response already read: its JSON, or an ApiError for non-2xx.
+ * @param {{status: number, statusText: string, type: string, text: string}} r
+ */
+function parseBody({ status, statusText, type: ct, text }) {
+  const res = { status, statusText, ok: status >= 200 && status < 300 };
   let data = null;
   if (text && isJsonType(ct)) {
     try {
@@ -128,6 +144,29 @@ export async function request(path, { method = 'GET', json, form, query, timeout
   return data;
 }
 
+// ---- Prefetched responses -----------------------------------------------
+// The inline script in index.html starts GET /boot and the village layer
+// before this bundle has arrived (window.sinergiPrefetch: promises of
+// {status, statusText, type, text}). Each is used once, by the first caller;
+// later calls go to the network as usual.
+
+const prefetched = (typeof window !== 'undefined' && window.sinergiPrefetch) || {};
+
+/** The prefetched response for key parsed like request() would, or null when there is none (left). */
+function takePrefetch(key) {
+  const p = prefetched[key];
+  if (!p) return null;
+  delete prefetched[key];
+  return p.then(parseBody, () => {
+    throw new ApiError({ status: 0, kind: 'network', detail: '' });
+  });
+}
+
+/** Forget a prefetched response that will not be used (e.g. villages when signed out). */
+export function dropPrefetch(key) {
+  delete prefetched[key];
+}
+
 // ---- Endpoints -----------------------------------------------------------
 
 /** GET /me → {user} ; 401 when not signed in. */
@@ -152,9 +191,20 @@ export function config() {
   return request('/config');
 }
 
-/** GET /villages?format=geojson → FeatureCollection of active village boundaries. */
+/**
+ * GET /boot → {config, user}: the /config document and the signed-in user, or
+ * user null when signed out. No auth. Uses the page's prefetch when there is one.
+ */
+export function boot() {
+  return takePrefetch('boot') || request('/boot');
+}
+
+/**
+ * GET /villages?format=geojson → FeatureCollection of active village boundaries.
+ * The first call after the page loaded takes over the page's prefetch.
+ */
 export function villagesGeoJSON({ signal } = {}) {
-  return request('/villages', { query: { format: 'geojson' }, timeoutMs: 90000, signal });
+  return takePrefetch('villages') || request('/villages', { query: { format: 'geojson' }, timeoutMs: 90000, signal });
 }
 
 /** GET /villages?format=json with the ranking (sort, kecamatan, period). */

@@ -1,7 +1,8 @@
 // Sinergi TJSLP web front-end entry point.
 //
-// Flow: GET /api/v1/config (no auth) and GET /api/v1/me in parallel;
-//   401 from /me → sign-in view; 200 → map view; anything else → error view.
+// Flow: GET /api/v1/boot (config + signed-in user; started by the inline
+//   script in index.html before this bundle arrives, like the village layer):
+//   user null → sign-in view; a user → map view; a failed request → error view.
 // Views live in src/views/, reusable widgets in src/components/.
 
 import 'leaflet/dist/leaflet.css';
@@ -80,6 +81,7 @@ logoutBtn.addEventListener('click', async () => {
 // ---- Views -----------------------------------------------------------------
 
 function showLogin(opts) {
+  bootError = null;
   user = null;
   setUser(null);
   renderUser();
@@ -90,10 +92,11 @@ function showLogin(opts) {
 }
 
 function sessionExpired() {
-  showLogin({ notice: t('session.expired') });
+  showLogin({ notice: 'session.expired' });
 }
 
 function enterApp(u) {
+  bootError = null;
   user = u;
   setUser(u);
   renderUser();
@@ -102,10 +105,20 @@ function enterApp(u) {
   mapView.open();
 }
 
+// The start-up error on screen, kept so a language switch can re-render it.
+let bootError = null;
+
 function showBootError(err) {
+  bootError = err;
   bootView.hidden = false;
   byId('boot-spinner').hidden = true;
   setPageState('error');
+  renderBootError();
+}
+
+function renderBootError() {
+  const err = bootError;
+  if (!err) return;
   showAlert(bootAlert, {
     title: t('error.title'),
     message: err instanceof api.ApiError ? err.userMessage() : String(err),
@@ -117,6 +130,7 @@ onLangChange(() => {
   renderLangSwitch();
   renderUser();
   renderRegency();
+  renderBootError();
   loginView.onLangChange();
   mapView.onLangChange();
 });
@@ -129,23 +143,23 @@ async function boot() {
   setPageState('loading');
   clearAlert(bootAlert);
 
-  const cfgP = api
-    .config()
-    .then((c) => (c && typeof c === 'object' ? c : {}))
-    .catch(() => ({})); // the map works without a basemap
-  let me;
+  let b;
   try {
-    me = await api.me();
+    b = await api.boot();
   } catch (err) {
-    config = await cfgP;
-    renderRegency();
-    if (err instanceof api.ApiError && err.status === 401) showLogin();
-    else showBootError(err);
+    api.dropPrefetch('villages');
+    showBootError(err);
     return;
   }
-  config = await cfgP;
+  // The map works without a basemap: a missing/odd config is just {}.
+  config = b?.config && typeof b.config === 'object' ? b.config : {};
   renderRegency();
-  enterApp(me);
+  if (b?.user) {
+    enterApp(b.user);
+  } else {
+    api.dropPrefetch('villages'); // the prefetch was refused (401); sign-in fetches anew
+    showLogin();
+  }
 }
 
 boot();

@@ -44,18 +44,24 @@ export function createMap(el, cfg = {}, hooks = {}) {
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>');
   L.control.scale({ imperial: false, position: 'bottomright' }).addTo(map);
 
-  if (cfg.basemap_url) {
-    addBasemap(map, cfg.basemap_url, cfg.basemap_attribution || '', hooks.onBasemapUnavailable);
+  if (cfg.basemap_url && !hooks.deferBasemap) {
+    addBasemap(map, cfg, hooks.onBasemapUnavailable);
   }
   return map;
 }
 
 /**
- * Add a raster basemap. Tile errors (offline, blocked host) are swallowed:
- * the map keeps working on its plain background. onUnavailable fires once if
- * tiles fail before any tile has loaded.
+ * Add the configured raster basemap, if any. Tile errors (offline, blocked
+ * host) are swallowed: the map keeps working on its plain background.
+ * onUnavailable fires once if tiles fail before any tile has loaded.
+ * The map view calls this after the villages are drawn, so basemap tiles do
+ * not compete with the village layer for a slow line.
+ * @returns {L.TileLayer|null}
  */
-function addBasemap(map, url, attribution, onUnavailable) {
+export function addBasemap(map, cfg = {}, onUnavailable) {
+  if (!cfg.basemap_url) return null;
+  const url = cfg.basemap_url;
+  const attribution = cfg.basemap_attribution || '';
   let loaded = false;
   let reported = false;
   const layer = L.tileLayer(url, {
@@ -91,47 +97,61 @@ function addBasemap(map, url, attribution, onUnavailable) {
  * @param {(props: object) => object|null} [opts.mark] extra outline (priority list, diff…) or null
  * @param {(code: string|null) => void} [opts.onHover] hover entered (code) / left (null)
  * @param {(props: object) => boolean} [opts.onClick] return true to swallow a click (e.g. picking mode)
+ * @param {boolean} [opts.fit] fit the map to the villages before drawing them
+ *   (drawing first and then fitting would project and draw every polygon twice)
  */
-export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark, onHover, onClick }) {
+export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark, onHover, onClick, fit = false }) {
   const byCode = new Map();
   let selected = null;
   let hovered = null;
 
-  function styleOf(lyr) {
-    const p = lyr.feature.properties || {};
+  function baseStyle(p) {
     const base = { ...STYLES.base, ...(fill ? fill(p) : {}) };
     const m = mark ? mark(p) : null;
     if (m) Object.assign(base, m);
+    return base;
+  }
+
+  function styleOf(lyr) {
+    const base = baseStyle(lyr.feature.properties || {});
     if (lyr === selected) return { ...base, ...pick(STYLES.selected, ['color', 'weight', 'opacity']), fillOpacity: Math.max(base.fillOpacity, 0.55) };
     if (lyr === hovered) return { ...base, ...pick(STYLES.hover, ['color', 'weight', 'opacity']) };
     return base;
   }
 
   const layer = L.geoJSON(geojson, {
-    style: () => ({ ...STYLES.base, className: 'sinergi-village' }),
+    // Nothing is hovered or selected yet: the base style with fill and mark.
+    style: (feature) => ({ ...baseStyle(feature.properties || {}), className: 'sinergi-village' }),
     onEachFeature(feature, lyr) {
       const p = feature.properties || {};
       if (p.code != null) byCode.set(String(p.code), lyr);
-      lyr.bindTooltip(() => {
-        const c = tooltip(p);
-        return typeof c === 'string' ? textNode(c) : c;
-      }, { sticky: true, direction: 'top', offset: [0, -8], opacity: 1, className: 'village-tooltip' });
-      lyr.on({
-        mouseover() {
-          setHover(lyr);
-          onHover?.(p.code ?? null);
-        },
-        mouseout() {
-          if (hovered === lyr) setHover(null);
-          onHover?.(null);
-        },
-        click() {
-          if (onClick && onClick(p)) return;
-          select(lyr);
-        },
-      });
     },
-  }).addTo(map);
+  });
+  // One tooltip and one set of listeners on the group instead of one per
+  // village: child events reach the group with e.layer set, and the tooltip
+  // asks for the content of whichever village it opens on.
+  layer.bindTooltip((lyr) => {
+    const c = tooltip(lyr.feature?.properties || {});
+    return typeof c === 'string' ? textNode(c) : c;
+  }, { sticky: true, direction: 'top', offset: [0, -8], opacity: 1, className: 'village-tooltip' });
+  layer.on({
+    mouseover(e) {
+      setHover(e.layer);
+      onHover?.(e.layer.feature?.properties?.code ?? null);
+    },
+    mouseout(e) {
+      if (hovered === e.layer) setHover(null);
+      onHover?.(null);
+    },
+    click(e) {
+      if (onClick && onClick(e.layer.feature?.properties || {})) return;
+      select(e.layer);
+    },
+  });
+  const count = layer.getLayers().length;
+  const bounds = count ? layer.getBounds() : null;
+  if (fit) fitTo(map, bounds);
+  layer.addTo(map);
 
   // Chromium puts SVG elements with focus listeners (Leaflet adds them for
   // tooltips) into the Tab order: ~180 stops before the side panel. Keyboard
@@ -141,7 +161,6 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark
     if (!el) return;
     el.setAttribute('tabindex', '-1');
     if (lyr.feature?.properties?.code != null) el.dataset.code = String(lyr.feature.properties.code);
-    lyr.setStyle(styleOf(lyr));
   });
 
   function setHover(lyr) {
@@ -169,8 +188,8 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark
 
   return {
     layer,
-    count: layer.getLayers().length,
-    bounds: layer.getLayers().length ? layer.getBounds() : null,
+    count,
+    bounds,
     /** Select a village by code (optionally zooming to it); null clears. */
     selectCode(code, opts) {
       select(code == null ? null : byCode.get(String(code)) || null, opts);
@@ -205,9 +224,7 @@ export function createVillageLayer(map, geojson, { tooltip, onSelect, fill, mark
     },
     /** Re-render the open tooltip (e.g. after a language change). */
     refreshTooltips() {
-      layer.eachLayer((l) => {
-        if (l.isTooltipOpen()) l.getTooltip().update?.();
-      });
+      if (layer.isTooltipOpen()) layer.getTooltip().update?.();
     },
   };
 }

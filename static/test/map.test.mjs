@@ -230,16 +230,17 @@ function suite() {
             return route.abort('internetdisconnected');
           }
           // Make sure a basemap is configured, so its failure is exercised.
-          if (new URL(url).pathname === '/api/v1/config') {
+          if (new URL(url).pathname === '/api/v1/boot') {
             const resp = await route.fetch();
-            let cfg = {};
+            let boot = {};
             try {
-              cfg = await resp.json();
+              boot = await resp.json();
             } catch {
               /* keep {} */
             }
-            if (!cfg.basemap_url) cfg.basemap_url = 'https://basemap.invalid/{z}/{x}/{y}.png';
-            return route.fulfill({ response: resp, json: cfg });
+            boot.config = boot.config || {};
+            if (!boot.config.basemap_url) boot.config.basemap_url = 'https://basemap.invalid/{z}/{x}/{y}.png';
+            return route.fulfill({ response: resp, json: boot });
           }
           return route.continue();
         });
@@ -333,12 +334,12 @@ function suite() {
         body: JSON.stringify({ type: 'about:blank', title: 'Simulated', status, detail }),
       });
       try {
-        // 1. /me fails with 500 → error state with the detail.
-        await page.route('**/api/v1/me', (route) => route.fulfill(problem(500, 'Basis data tidak tersedia (uji).')));
+        // 1. The session check (/boot) fails with 500 → error state with the detail.
+        await page.route('**/api/v1/boot', (route) => route.fulfill(problem(500, 'Basis data tidak tersedia (uji).')));
         await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
         await waitState(page, 'error');
         await page.locator('[role="alert"]', { hasText: 'Basis data tidak tersedia (uji).' }).waitFor({ state: 'visible' });
-        await page.unroute('**/api/v1/me');
+        await page.unroute('**/api/v1/boot');
 
         // 2. Villages forbidden (403) → alert with the detail; retry recovers.
         await page.route('**/api/v1/villages*', (route) => route.fulfill(problem(403, 'Peran ini tidak boleh melihat desa (uji).')));

@@ -17,12 +17,19 @@ export function createLoginView({ onSignedIn }) {
   const submit = byId('login-submit');
   const alertHost = byId('login-alert');
   let pending = false;
+  // What the alert says, as a function of the language, so a switch re-renders it.
+  let alertFor = null;
+  function renderAlert() {
+    if (alertFor) showAlert(alertHost, alertFor());
+    else clearAlert(alertHost);
+  }
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (pending) return;
     if (!form.reportValidity()) return;
-    clearAlert(alertHost);
+    alertFor = null;
+    renderAlert();
     setPending(true);
     try {
       const user = await api.login(username.value.trim(), password.value);
@@ -30,10 +37,11 @@ export function createLoginView({ onSignedIn }) {
       onSignedIn(user);
     } catch (err) {
       if (!(err instanceof api.ApiError)) throw err;
-      showAlert(alertHost, {
+      alertFor = () => ({
         title: err.status === 401 ? t('login.failed') : t('error.title'),
         message: err.userMessage(),
       });
+      renderAlert();
       password.select();
       password.focus();
     } finally {
@@ -49,20 +57,22 @@ export function createLoginView({ onSignedIn }) {
   }
 
   return {
-    /** Show the form; notice (e.g. "session expired") is shown as info. */
+    /** Show the form; notice (an i18n key, e.g. "session.expired") is shown as info. */
     open({ notice } = {}) {
       view.hidden = false;
       password.value = '';
-      if (notice) showAlert(alertHost, { message: notice, tone: 'info' });
-      else clearAlert(alertHost);
+      alertFor = notice ? () => ({ message: t(notice), tone: 'info' }) : null;
+      renderAlert();
       (username.value ? password : username).focus();
     },
     close() {
       view.hidden = true;
+      alertFor = null;
       clearAlert(alertHost);
     },
     onLangChange() {
       submit.textContent = t(pending ? 'login.pending' : 'login.submit');
+      if (alertFor) renderAlert();
     },
   };
 }

@@ -9,7 +9,7 @@
 import * as api from '../api.js';
 import { byId, h, replaceChildren } from '../dom.js';
 import { extend, formatNumber, t } from '../i18n.js';
-import { createMap, createVillageLayer, destroyMap, fitTo, localizeControls } from '../map.js';
+import { addBasemap, createMap, createVillageLayer, destroyMap, localizeControls } from '../map.js';
 import { getUser, setPageState, setVillageCount } from '../state.js';
 import { createGeoJSONTileLayer } from '../tilelayer.js';
 import { clearAlert, showAlert } from '../components/alert.js';
@@ -164,12 +164,19 @@ export function createMapView({ getConfig, onUnauthorized }) {
   }
 
   // ---- Search --------------------------------------------------------------------
+  // The suggestions list (one option per village) is built when the search
+  // box is first used, not while the map is being drawn.
+  let searchListFor = null;
   function renderSearchOptions() {
+    if (searchListFor === rows) return;
+    searchListFor = rows;
     replaceChildren(
       searchList,
       rows.map((p) => h('option', { value: `${p.name} — ${p.code}` }, `Kec. ${p.kecamatan_name}`)),
     );
   }
+  searchIn.addEventListener('focus', renderSearchOptions);
+  searchIn.addEventListener('input', renderSearchOptions);
   function findVillage(q) {
     const s = q.trim().toLowerCase();
     if (!s) return null;
@@ -255,9 +262,27 @@ export function createMapView({ getConfig, onUnauthorized }) {
   ];
   const layerOn = {};
 
+  // Shown errors are kept so a language switch can say them again in the new language.
+  let layerFailure = null; // {label, err}
   function layerError(label, err) {
     if (err instanceof api.ApiError && err.status === 401) return onUnauthorized();
+    layerFailure = { label, err };
+    renderLayerError();
+  }
+  function renderLayerError() {
+    if (!layerFailure) return clearAlert(layerAlert);
+    const { label, err } = layerFailure;
     showAlert(layerAlert, { message: t('layers.failed', { name: t(label), msg: errorText(err) }) });
+  }
+  let loadFailure = null; // the error of the last village load, while its alert shows
+  function renderLoadError() {
+    if (!loadFailure) return clearAlert(alertHost);
+    const err = loadFailure;
+    showAlert(alertHost, {
+      title: t('map.loadFailed'),
+      message: err instanceof api.ApiError ? err.userMessage() : String(err),
+      actions: [h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => loadVillages() }, t('map.retry'))],
+    });
   }
 
   function setOverlay(id, on) {
@@ -296,6 +321,7 @@ export function createMapView({ getConfig, onUnauthorized }) {
       setPageState('loading');
       setVillageCount(null);
     }
+    loadFailure = null;
     clearAlert(alertHost);
     loadingEl.hidden = false;
     countEl.hidden = true;
@@ -310,12 +336,8 @@ export function createMapView({ getConfig, onUnauthorized }) {
         onUnauthorized();
         return;
       }
-      const message = err instanceof api.ApiError ? err.userMessage() : String(err);
-      showAlert(alertHost, {
-        title: t('map.loadFailed'),
-        message,
-        actions: [h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => loadVillages() }, t('map.retry'))],
-      });
+      loadFailure = err;
+      renderLoadError();
       setPageState('error');
       return;
     }
@@ -334,11 +356,11 @@ export function createMapView({ getConfig, onUnauthorized }) {
       mark,
       onHover: (code) => table?.hover(code),
       onClick: (p) => (picker ? picker(p) : false),
+      fit: !keepDelta,
     });
-    if (!keepDelta) fitTo(map, villages.bounds);
     panel.setVillages(rows);
     table?.setRows(rows, { keepDelta });
-    renderSearchOptions();
+    if (searchListFor) renderSearchOptions(); // already in use: keep it current
     if (keepDelta && selectedBefore) {
       lastSelectFromMap = false;
       villages.selectCode(selectedBefore);
@@ -423,6 +445,17 @@ export function createMapView({ getConfig, onUnauthorized }) {
     tabs.select(roleTabs[0].id);
   }
 
+  /** Basemap and switched-on overlays, once per opened map (after the first village load). */
+  let extrasFor = null;
+  function startExtras() {
+    if (!map || extrasFor === map) return;
+    extrasFor = map;
+    addBasemap(map, getConfig(), () => {
+      basemapNote.hidden = false;
+    });
+    for (const d of overlayDefs) if (layerOn[d.id]) setOverlay(d.id, true);
+  }
+
   return {
     open() {
       view.hidden = false;
@@ -430,11 +463,8 @@ export function createMapView({ getConfig, onUnauthorized }) {
       const role = getUser()?.role;
       view.dataset.role = role || '';
       if (!map) {
-        map = createMap(mapEl, getConfig(), {
-          onBasemapUnavailable: () => {
-            basemapNote.hidden = false;
-          },
-        });
+        // The basemap waits until the villages are drawn (see startExtras).
+        map = createMap(mapEl, getConfig(), { deferBasemap: true });
         localizeControls(map, { zoomIn: t('map.zoomIn'), zoomOut: t('map.zoomOut') });
         resizeObs = new ResizeObserver(() => map?.invalidateSize({ pan: false }));
         resizeObs.observe(mapEl);
@@ -447,9 +477,19 @@ export function createMapView({ getConfig, onUnauthorized }) {
         layerOn[d.id] = d.id === 'companies' ? role === 'company' : d.on;
       }
       renderLayerSwitches();
-      for (const d of overlayDefs) if (layerOn[d.id]) setOverlay(d.id, true);
+      layerFailure = null;
       clearAlert(layerAlert);
-      return loadVillages().then(() => rolePanel?.onData?.());
+      // The village layer first: overlay tiles and basemap tiles requested now
+      // would queue it behind them (six connections per host on HTTP/1.1) and
+      // share a slow line with it; they would also be drawn for the default
+      // view and again after fitting to the villages.
+      const opened = map;
+      return loadVillages()
+        .finally(() => {
+          // After the frame that shows the villages, not in the same task.
+          requestAnimationFrame(() => setTimeout(() => map === opened && startExtras(), 0));
+        })
+        .then(() => rolePanel?.onData?.());
     },
     close() {
       abort?.abort();
@@ -468,7 +508,11 @@ export function createMapView({ getConfig, onUnauthorized }) {
       picker = null;
       lastCount = null;
       rows = [];
+      searchListFor = null;
+      replaceChildren(searchList);
       panel.clear();
+      loadFailure = null;
+      layerFailure = null;
       clearAlert(alertHost);
       clearAlert(layerAlert);
       loadingEl.hidden = true;
@@ -485,6 +529,10 @@ export function createMapView({ getConfig, onUnauthorized }) {
       table?.render();
       tabs?.render();
       renderLayerSwitches();
+      if (loadFailure) renderLoadError();
+      if (layerFailure) renderLayerError();
+      // Built here once per sign-in (buildTabs): rebuild it in the new language.
+      if (planner?.exportHost) replaceChildren(planner.exportHost, planner.exportLinks({}));
       planner?.render();
       rolePanel?.render?.();
       villages?.refreshTooltips();
