@@ -105,3 +105,47 @@ export function startAreaEditor(map, area, { onChange } = {}) {
     },
   };
 }
+
+const SELECT_STYLE = { color: '#6d28d9', weight: 2, fillColor: '#8b5cf6', fillOpacity: 0.15, dashArray: '6 4' };
+
+/**
+ * Draw one shape to select villages with (planner): a rectangle or a polygon.
+ * Resolves with its GeoJSON geometry (a Polygon), or null when cancelled. The
+ * shape is removed from the map once drawn: the selection lives in the list.
+ * @param {L.Map} map
+ * @param {'Rectangle'|'Polygon'} shape
+ * @returns {{done: Promise<object|null>, cancel(): void}}
+ */
+export function drawSelection(map, shape) {
+  addCss();
+  const { PM } = globalThis.L;
+  PM.setOptIn(true);
+  if (!map.pm) map.pm = new PM.Map(map);
+  let finish;
+  const done = new Promise((resolve) => (finish = resolve));
+  const onCreate = (e) => {
+    const g = e.layer.toGeoJSON(6).geometry;
+    map.removeLayer(e.layer);
+    end(g);
+  };
+  // Escape (or Geoman's own cancel) ends drawing without a shape.
+  const onDrawEnd = () => setTimeout(() => end(null), 0);
+  function end(g) {
+    map.off('pm:create', onCreate);
+    map.off('pm:drawend', onDrawEnd);
+    map.pm.disableDraw();
+    map.getContainer().classList.remove('is-drawing');
+    finish?.(g);
+    finish = null;
+  }
+  map.on('pm:create', onCreate);
+  map.on('pm:drawend', onDrawEnd);
+  map.getContainer().classList.add('is-drawing');
+  map.pm.enableDraw(shape, {
+    snappable: false,
+    pathOptions: { ...SELECT_STYLE, pmIgnore: false },
+    templineStyle: { color: SELECT_STYLE.color },
+    hintlineStyle: { color: SELECT_STYLE.color, dashArray: '5 5' },
+  });
+  return { done, cancel: () => end(null) };
+}

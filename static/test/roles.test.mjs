@@ -161,7 +161,8 @@ function suite() {
       assert.ok(top.body.villages?.length, 'the ranking has scores (the demo computes them)');
       const year = Number(top.body.period) || new Date().getFullYear();
       const probe = await apiAs('planner', '/api/v1/match', { method: 'POST', json: { mode: 'locus', year, villages: top.body.villages.map((v) => v.code), save: false } });
-      assert.equal(probe.status, 201, `probe match: ${JSON.stringify(probe.body).slice(0, 300)}`);
+      // save:false creates nothing: 200 (older servers stored the proposal anyway: 201).
+      assert.ok([200, 201].includes(probe.status), `probe match ${probe.status}: ${JSON.stringify(probe.body).slice(0, 300)}`);
       const staffed = (probe.body.proposal.teams || []).map((tm) => tm.village_code);
       assert.ok(staffed.length >= 3, `the matcher staffs at least three of the top villages (${staffed.length})`);
       const picks = staffed.slice(0, 3);

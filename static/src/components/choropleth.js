@@ -32,6 +32,8 @@ extend({
     'sector.pendidikan': 'pendidikan',
     'sector.lingkungan': 'lingkungan',
     'sector.infrastruktur': 'infrastruktur',
+    'legend.collapse': 'Ringkas legenda',
+    'legend.expand': 'Buka legenda lengkap (ukuran, kelas, lapisan)',
   },
   en: {
     'measure.label': 'Measure',
@@ -58,8 +60,49 @@ extend({
     'sector.pendidikan': 'education',
     'sector.lingkungan': 'environment',
     'sector.infrastruktur': 'infrastructure',
+    'legend.collapse': 'Collapse the legend',
+    'legend.expand': 'Open the full legend (measure, classes, layers)',
   },
 });
+
+/**
+ * A button that folds the legend box to its colour classes (the measure,
+ * classification and layer switches hide). At 1024×768 and smaller it starts
+ * folded (1280×800 starts open); the choice is remembered.
+ */
+function legendToggle(box) {
+  if (!box) return { render() {} };
+  const KEY = 'sinergi.legend';
+  let collapsed;
+  try {
+    collapsed = localStorage.getItem(KEY);
+  } catch {
+    collapsed = null;
+  }
+  collapsed = collapsed === null ? window.innerHeight < 800 || window.innerWidth <= 1100 : collapsed === 'collapsed';
+  const btn = h('button', { type: 'button', class: 'legend-toggle', id: 'legend-toggle', 'aria-controls': 'choropleth legend-states layer-switches' });
+  btn.addEventListener('click', () => {
+    collapsed = !collapsed;
+    try {
+      localStorage.setItem(KEY, collapsed ? 'collapsed' : 'open');
+    } catch {
+      /* ignore */
+    }
+    render();
+  });
+  box.querySelector('.legend-states')?.setAttribute('id', 'legend-states');
+  box.prepend(btn);
+  function render() {
+    box.classList.toggle('is-collapsed', collapsed);
+    btn.setAttribute('aria-expanded', String(!collapsed));
+    const label = t(collapsed ? 'legend.expand' : 'legend.collapse');
+    btn.setAttribute('aria-label', label);
+    btn.title = label;
+    btn.textContent = collapsed ? '▸' : '▾';
+  }
+  render();
+  return { render };
+}
 
 export const HOTSPOT_COLORS = { hot: '#d7301f', cold: '#2b8cbe', not_significant: '#eef0f2' };
 
@@ -120,6 +163,8 @@ export function createChoropleth(host, onChange) {
     legendList,
   );
 
+  const toggle = legendToggle(host.closest('.legend'));
+
   function set(patch) {
     state = { ...state, ...patch };
     try {
@@ -143,6 +188,7 @@ export function createChoropleth(host, onChange) {
   }
 
   function render() {
+    toggle.render();
     host.querySelector('#measure-label').textContent = t('measure.label');
     host.querySelector('#method-label').textContent = t('method.label');
     host.querySelector('#classes-label').textContent = t('classes.label');

@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import { h, replaceChildren } from '../dom.js';
-import { formatNumber, locale, t } from '../i18n.js';
+import { formatNumber, t } from '../i18n.js';
 import { showAlert } from './alert.js';
 
 /** The message of an error, for people. */
@@ -60,7 +60,7 @@ export function num(v, digits = 0) {
 
 export function rupiah(v) {
   if (typeof v !== 'number') return '—';
-  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'IDR', maximumFractionDigits: 0 }).format(v);
+  return formatNumber(v, { style: 'currency', currency: 'IDR', maximumFractionDigits: 0 });
 }
 
 /**

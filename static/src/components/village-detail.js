@@ -7,6 +7,7 @@ import { h, replaceChildren } from '../dom.js';
 import { extend, has, t } from '../i18n.js';
 import { HOTSPOT_COLORS } from './choropleth.js';
 import { errorText, loadingLine, num, rupiah } from './ui.js';
+import { trendChart } from './trend-chart.js';
 
 extend({
   id: {
@@ -136,7 +137,7 @@ export async function renderVillageDetail(el, code, { plans = true, onUnauthoriz
     hot
       ? h('p', { class: 'hot-line' }, h('span', { class: 'swatch', style: `background:${HOTSPOT_COLORS[hot] || '#ccc'}` }), t('detail.hotspot', { label: t(`hotspot.${hot}`) }))
       : null,
-    h('h4', { class: 'sub-h' }, t('detail.card')),
+    h('h4', { class: 'sub-h', dataset: { i18n: 'detail.card' } }, t('detail.card')),
     h(
       'table',
       { class: 'score-card', id: 'score-card' },
@@ -147,8 +148,8 @@ export async function renderVillageDetail(el, code, { plans = true, onUnauthoriz
         rows.map(([k, a, b, c, dg]) => h('tr', { dataset: { row: k } }, h('th', { scope: 'row' }, t(`row.${k}`)), h('td', { class: 'num' }, num(a, dg)), h('td', { class: 'num' }, num(b, dg)), h('td', { class: 'num' }, num(c, dg)))),
       ),
     ),
-    d.disclosure === 'controlled' ? h('p', { class: 'legend-note' }, t('detail.disclosure')) : null,
-    h('h4', { class: 'sub-h' }, t('detail.why')),
+    d.disclosure === 'controlled' ? h('p', { class: 'legend-note', dataset: { i18n: 'detail.disclosure' } }, t('detail.disclosure')) : null,
+    h('h4', { class: 'sub-h', dataset: { i18n: 'detail.why' } }, t('detail.why')),
     h('p', { class: 'legend-note' }, t('detail.whyNote')),
     h(
       'ul',
@@ -165,17 +166,13 @@ export async function renderVillageDetail(el, code, { plans = true, onUnauthoriz
     ),
     (d.trend || []).length
       ? [
-          h('h4', { class: 'sub-h' }, t('detail.trend')),
-          h(
-            'ul',
-            { class: 'plain-list', id: 'trend' },
-            d.trend.map((tr) => h('li', null, h('strong', null, tr.period), ` — M0 ${num(tr.m0_eb, 3)} · #${tr.rank} · ${num(tr.in_need)} KK`)),
-          ),
+          h('h4', { class: 'sub-h', dataset: { i18n: 'detail.trend' } }, t('detail.trend')),
+          trendChart(d.trend, d.village?.name),
         ]
       : null,
     ps
       ? [
-          h('h4', { class: 'sub-h' }, t('detail.plans')),
+          h('h4', { class: 'sub-h', dataset: { i18n: 'detail.plans' } }, t('detail.plans')),
           (ps.plans || []).length
             ? h(
                 'ul',
@@ -187,7 +184,7 @@ export async function renderVillageDetail(el, code, { plans = true, onUnauthoriz
       : null,
     (d.neighbours || []).length
       ? [
-          h('h4', { class: 'sub-h' }, t('detail.neighbours')),
+          h('h4', { class: 'sub-h', dataset: { i18n: 'detail.neighbours' } }, t('detail.neighbours')),
           h(
             'ul',
             { class: 'plain-list' },

@@ -62,7 +62,7 @@ export function createVillagePanel({ select, details, onPick, onZoom, extra, act
 
   function renderDetails() {
     if (!current) {
-      replaceChildren(details, h('p', { class: 'panel-empty' }, t('panel.empty')));
+      replaceChildren(details, h('p', { class: 'panel-empty', dataset: { i18n: 'panel.empty' } }, t('panel.empty')));
       return;
     }
     const p = current;

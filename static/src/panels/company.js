@@ -305,7 +305,7 @@ export function createCompanyPanel(ctx) {
       h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: zoomArea }, t('co.zoom'))),
       editBox,
       h('ul', { class: 'legend-list' }, h('li', null, h('span', { class: 'swatch swatch-own' }), t('co.legendOwn')), h('li', null, h('span', { class: 'swatch swatch-other' }), t('co.legendOther'))),
-      h('h4', { class: 'sub-h' }, t('co.neighbours')),
+      h('h4', { class: 'sub-h', dataset: { i18n: 'co.neighbours' } }, t('co.neighbours')),
       (nb.neighbours || []).length
         ? h(
             'ul',
@@ -331,7 +331,7 @@ export function createCompanyPanel(ctx) {
             ),
           )
         : h('p', { class: 'panel-empty' }, t('co.noNeighbours', { km: nb.within_km ?? 5 })),
-      h('h4', { class: 'sub-h' }, t('co.suggestions')),
+      h('h4', { class: 'sub-h', dataset: { i18n: 'co.suggestions' } }, t('co.suggestions')),
       sug.error
         ? h('p', { class: 'alert alert-error', role: 'alert' }, errorText(sug.error))
         : (sug.suggestions || []).length
@@ -343,7 +343,7 @@ export function createCompanyPanel(ctx) {
               ),
             )
           : h('p', { class: 'panel-empty' }, t('co.noSuggestions')),
-      h('h4', { class: 'sub-h' }, t('co.rings')),
+      h('h4', { class: 'sub-h', dataset: { i18n: 'co.rings' } }, t('co.rings')),
       h('p', { class: 'legend-note' }, t('co.ringNote')),
       h(
         'table',
@@ -432,17 +432,17 @@ export function createCompanyPanel(ctx) {
       const r = await api.plans({ company: String(co.id) });
       replaceChildren(
         plansEl,
-        h('h4', { class: 'sub-h' }, t('plan.mine')),
+        h('h4', { class: 'sub-h', dataset: { i18n: 'plan.mine' } }, t('plan.mine')),
         (r.plans || []).length
           ? h('ul', { class: 'plan-list' }, r.plans.map((p) => h('li', { dataset: { plan: String(p.id) } }, h('strong', null, `#${p.id} ${p.village_name}`), h('span', { class: `status status-${p.status}` }, planStatusLabel(p.status)), h('div', { class: 'cell-sub' }, `${p.sector} · ${p.year} · ${rupiah(p.budget)}`))))
-          : h('p', { class: 'panel-empty' }, t('plan.none')),
+          : h('p', { class: 'panel-empty', dataset: { i18n: 'plan.none' } }, t('plan.none')),
       );
     } catch (err) {
       replaceChildren(plansEl, h('p', { class: 'alert alert-error', role: 'alert' }, errorText(err)));
     }
   }
 
-  replaceChildren(planPanel, h('h3', { class: 'panel-h' }, t('plan.title')), planForm, plansEl);
+  replaceChildren(planPanel, h('h3', { class: 'panel-h', dataset: { i18n: 'plan.title' } }, t('plan.title')), planForm, plansEl);
 
   return {
     tabs: [

@@ -172,7 +172,7 @@ export function createCoveragePanel(ctx) {
       submitted: rupiah(sum((c) => c.submitted_budget)),
     });
     if (!rows.length) {
-      replaceChildren(body, h('p', { class: 'panel-empty' }, t('cov.empty')));
+      replaceChildren(body, h('p', { class: 'panel-empty', dataset: { i18n: 'cov.empty' } }, t('cov.empty')));
       return;
     }
     const shown = rows.slice(0, MAX_ROWS);
@@ -215,18 +215,18 @@ export function createCoveragePanel(ctx) {
 
   replaceChildren(
     panel,
-    h('h3', { class: 'panel-h' }, t('cov.title')),
+    h('h3', { class: 'panel-h', dataset: { i18n: 'cov.title' } }, t('cov.title')),
     h(
       'div',
       { class: 'cov-controls' },
-      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-year' }, t('cov.year')), yearIn),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-sector' }, t('cov.sector')), sectorSel),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-show' }, t('cov.show')), showSel),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-year', dataset: { i18n: 'cov.year' } }, t('cov.year')), yearIn),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-sector', dataset: { i18n: 'cov.sector' } }, t('cov.sector')), sectorSel),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'cov-show', dataset: { i18n: 'cov.show' } }, t('cov.show')), showSel),
       loadBtn,
     ),
-    h('label', { class: 'check' }, colourIn, ' ', t('cov.colour')),
+    h('label', { class: 'check' }, colourIn, ' ', h('span', { dataset: { i18n: 'cov.colour' } }, t('cov.colour'))),
     legendEl,
-    h('p', { class: 'legend-note' }, t('cov.note')),
+    h('p', { class: 'legend-note', dataset: { i18n: 'cov.note' } }, t('cov.note')),
     alertEl,
     summaryEl,
     body,

@@ -9,6 +9,7 @@ import { h, replaceChildren } from '../dom.js';
 import { extend, formatNumber, t } from '../i18n.js';
 import { clearAlert, showAlert } from '../components/alert.js';
 import { busy, errorText, loadingLine, num } from '../components/ui.js';
+import { createHouseholdsImportPanel } from './households-import.js';
 
 extend({
   id: {
@@ -104,6 +105,7 @@ extend({
 export const DIFF_COLORS = { added: '#16a34a', removed: '#dc2626', changed: '#f59e0b', split: '#7c3aed', renamed: '#0ea5e9' };
 
 export function createGisPanel(ctx) {
+  const households = createHouseholdsImportPanel(ctx);
   const panel = h('section', { class: 'tab-panel', id: 'tab-boundaries', hidden: true });
   const alertHost = h('div', { hidden: true, id: 'bd-alert' });
   const fileIn = h('input', { type: 'file', id: 'bd-file', accept: '.geojson,.json,.zip,.shp,.shx,.dbf,.prj,.cpg,.gpkg,.kml', multiple: true });
@@ -187,7 +189,7 @@ export function createGisPanel(ctx) {
     const findings = rep.findings || [];
     replaceChildren(
       reportEl,
-      h('h4', { class: 'sub-h' }, t('bd.report')),
+      h('h4', { class: 'sub-h', dataset: { i18n: 'bd.report' } }, t('bd.report')),
       h('p', { class: ok ? 'ok-line' : 'bad-line', id: 'bd-verdict' }, ok ? t('bd.reportOk', { loaded: rep.loaded, features: rep.features }) : t('bd.reportBad', { errors: rep.errors ?? '?', rejected: rep.rejected ?? '?' })),
       h(
         'dl',
@@ -207,7 +209,7 @@ export function createGisPanel(ctx) {
       ),
       findings.length
         ? [
-            h('h4', { class: 'sub-h' }, t('bd.findings')),
+            h('h4', { class: 'sub-h', dataset: { i18n: 'bd.findings' } }, t('bd.findings')),
             h(
               'ul',
               { class: 'plain-list findings', id: 'bd-findings' },
@@ -313,7 +315,7 @@ export function createGisPanel(ctx) {
       const sets = (r.sets || []).filter((s) => s.level === levelSel.value);
       replaceChildren(
         setsEl,
-        h('h4', { class: 'sub-h' }, t('bd.sets')),
+        h('h4', { class: 'sub-h', dataset: { i18n: 'bd.sets' } }, t('bd.sets')),
         h(
           'ul',
           { class: 'plain-list', id: 'bd-set-list' },
@@ -345,9 +347,9 @@ export function createGisPanel(ctx) {
     levelSel.value = v;
     replaceChildren(
       panel,
-      h('h3', { class: 'panel-h' }, t('bd.title')),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'bd-file' }, t('bd.file')), fileIn),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'bd-level' }, t('bd.level')), levelSel),
+      h('h3', { class: 'panel-h', dataset: { i18n: 'bd.title' } }, t('bd.title')),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'bd-file', dataset: { i18n: 'bd.file' } }, t('bd.file')), fileIn),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'bd-level', dataset: { i18n: 'bd.level' } }, t('bd.level')), levelSel),
       h('div', { class: 'btn-row' }, checkBtn, uploadBtn),
       alertHost,
       reportEl,
@@ -359,14 +361,18 @@ export function createGisPanel(ctx) {
   render();
 
   return {
-    tabs: [{ id: 'boundaries', label: () => t('tab.boundaries'), panel }],
+    tabs: [{ id: 'boundaries', label: () => t('tab.boundaries'), panel }, households.tab],
     mark: (p) => {
       const k = status.get(p.code);
       return k ? { color: DIFF_COLORS[k], weight: 3.5, opacity: 1, fillColor: DIFF_COLORS[k], fillOpacity: 0.45 } : null;
     },
     onData: () => loadSets(),
-    render,
+    render() {
+      render();
+      households.render();
+    },
     close() {
+      households.close();
       newLayer.clearLayers();
       newLayer.remove();
       delete document.body.dataset.diff;

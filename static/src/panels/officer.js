@@ -124,14 +124,14 @@ export function createOfficerPanel(ctx) {
     purposeIn.placeholder = t('hh.purposePh');
     replaceChildren(
       form,
-      h('div', { class: 'field field-sm' }, h('label', { for: 'hh-village' }, t('hh.village')), villageSel),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'hh-purpose' }, t('hh.purpose')), purposeIn),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'hh-village', dataset: { i18n: 'hh.village' } }, t('hh.village')), villageSel),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'hh-purpose', dataset: { i18n: 'hh.purpose' } }, t('hh.purpose')), purposeIn),
       h('div', { class: 'btn-row' }, openBtn),
     );
     replaceChildren(
       panel,
-      h('h3', { class: 'panel-h' }, t('hh.title')),
-      h('p', { class: 'legend-note' }, t('hh.intro')),
+      h('h3', { class: 'panel-h', dataset: { i18n: 'hh.title' } }, t('hh.title')),
+      h('p', { class: 'legend-note', dataset: { i18n: 'hh.intro' } }, t('hh.intro')),
       area.length ? form : h('p', { class: 'panel-empty' }, t('hh.noArea')),
       alertHost,
       listEl,

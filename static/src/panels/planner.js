@@ -10,6 +10,7 @@ import { showAlert, clearAlert } from '../components/alert.js';
 import { indicatorLabel, planStatusLabel } from '../components/village-detail.js';
 import { busy, errorText, loadingLine, num, rupiah } from '../components/ui.js';
 import { createCoveragePanel } from './coverage.js';
+import { createCompanyAreasPanel } from './company-areas.js';
 
 extend({
   id: {
@@ -71,6 +72,15 @@ extend({
     'export.title': 'Ekspor peringkat',
     'export.note': 'Ekspor memakai kontrol pengungkapan (jumlah < 5 disembunyikan).',
     'print.button': 'Cetak peta & tabel',
+    'area.rect': 'Gambar persegi',
+    'area.poly': 'Gambar poligon',
+    'area.cancel': 'Batal menggambar',
+    'area.hintRect': 'Klik satu sudut di peta, lalu sudut seberangnya. Esc membatalkan.',
+    'area.hintPoly': 'Klik titik-titik batas di peta; klik titik pertama untuk menutup. Esc membatalkan.',
+    'area.selecting': 'Mencari desa dalam area…',
+    'area.added': '{added} desa dari area ditambahkan menurut peringkat ({already} sudah ada dalam daftar).',
+    'area.none': 'Tidak ada desa dalam area yang digambar.',
+    'area.group': 'Pilih dengan menggambar area',
   },
   en: {
     'tab.ranking': 'Ranking',
@@ -131,6 +141,15 @@ extend({
     'export.title': 'Export the ranking',
     'export.note': 'Exports use disclosure control (counts below 5 hidden).',
     'print.button': 'Print map & table',
+    'area.rect': 'Draw a rectangle',
+    'area.poly': 'Draw a polygon',
+    'area.cancel': 'Stop drawing',
+    'area.hintRect': 'Click one corner on the map, then the opposite corner. Esc cancels.',
+    'area.hintPoly': 'Click the boundary points on the map; click the first point to close. Esc cancels.',
+    'area.selecting': 'Finding villages in the area…',
+    'area.added': '{added} villages from the area added in rank order ({already} already in the list).',
+    'area.none': 'No village in the drawn area.',
+    'area.group': 'Pick by drawing an area',
   },
 });
 
@@ -153,6 +172,12 @@ export function createPlannerPanels(ctx) {
   const modeSel = h('select', { id: 'match-mode' });
   const runBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'match-run', onclick: runMatch });
   const resultEl = h('div', { id: 'match-result', 'aria-live': 'polite' });
+  const rectBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'area-rect', onclick: () => drawArea('Rectangle') });
+  const polyBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'area-poly', onclick: () => drawArea('Polygon') });
+  const drawCancelBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'area-draw-cancel', hidden: true, onclick: () => drawing?.cancel() });
+  const areaNote = h('p', { class: 'legend-note', id: 'area-note', role: 'status', 'aria-live': 'polite' });
+  let drawing = null; // {shape, cancel} while a selection area is being drawn
+  let areaMsg = null; // [key, params] of the last area result
   let items = []; // [{code, name, kecamatan_name}]
   let saved = null; // last saved list
   let picking = false;
@@ -173,6 +198,63 @@ export function createPlannerPanels(ctx) {
     renderPrio();
     ctx.restyle();
     ctx.table?.render();
+  }
+
+  /** Draw a rectangle or polygon; the server adds the villages it overlaps, in rank order. */
+  async function drawArea(shape) {
+    const map = ctx.map();
+    if (!map || drawing) return;
+    clearAlert(prioAlert);
+    if (picking) setPicking(false);
+    let mod;
+    try {
+      mod = await import('../area-editor.js');
+    } catch (err) {
+      showAlert(prioAlert, { message: errorText(err) });
+      return;
+    }
+    // Clicks on villages place corners now; they do not open the village tab.
+    ctx.setPicker(() => true);
+    const d = mod.drawSelection(map, shape);
+    drawing = { shape, cancel: d.cancel };
+    areaMsg = null;
+    renderPrio();
+    const onKey = (ev) => {
+      if (ev.key === 'Escape') d.cancel();
+    };
+    document.addEventListener('keydown', onKey);
+    const geometry = await d.done;
+    document.removeEventListener('keydown', onKey);
+    drawing = null;
+    ctx.setPicker(null);
+    renderPrio();
+    if (!geometry) return;
+    areaNote.textContent = t('area.selecting');
+    const err = await busy(
+      shape === 'Rectangle' ? rectBtn : polyBtn,
+      null,
+      async () => {
+        const r = await api.request('/villages/select', { method: 'POST', json: geometry, timeoutMs: 60000 });
+        const found = r.villages || [];
+        let added = 0;
+        for (const v of found) {
+          if (inList(v.code)) continue;
+          items.push({ code: v.code, name: v.name, kecamatan_name: v.kecamatan_name });
+          added++;
+        }
+        if (added) saved = null;
+        areaMsg = found.length ? ['area.added', { added, already: found.length - added }] : ['area.none', {}];
+        document.body.dataset.areaSelected = String(found.length);
+        renderPrio();
+        ctx.restyle();
+        ctx.table?.render();
+      },
+      { alertHost: prioAlert, onUnauthorized: ctx.onUnauthorized },
+    );
+    if (err) {
+      areaMsg = null;
+      renderPrio();
+    }
   }
 
   function setPicking(on) {
@@ -209,7 +291,7 @@ export function createPlannerPanels(ctx) {
         listsEl,
         ls.length
           ? [
-              h('h4', { class: 'sub-h' }, t('prio.saved.lists')),
+              h('h4', { class: 'sub-h', dataset: { i18n: 'prio.saved.lists' } }, t('prio.saved.lists')),
               h(
                 'ul',
                 { class: 'plain-list' },
@@ -357,6 +439,17 @@ export function createPlannerPanels(ctx) {
     pickBtn.textContent = picking ? t('prio.pickOn') : t('prio.pick');
     pickBtn.setAttribute('aria-pressed', String(picking));
     pickBtn.classList.toggle('is-on', picking);
+    rectBtn.textContent = t('area.rect');
+    polyBtn.textContent = t('area.poly');
+    drawCancelBtn.textContent = t('area.cancel');
+    drawCancelBtn.hidden = !drawing;
+    for (const [b, shape] of [[rectBtn, 'Rectangle'], [polyBtn, 'Polygon']]) {
+      b.setAttribute('aria-pressed', String(drawing?.shape === shape));
+      b.classList.toggle('is-on', drawing?.shape === shape);
+      b.disabled = !!drawing && drawing.shape !== shape;
+    }
+    areaNote.textContent = drawing ? t(drawing.shape === 'Rectangle' ? 'area.hintRect' : 'area.hintPoly') : areaMsg ? t(areaMsg[0], areaMsg[1]) : '';
+    prioPanel.querySelector('#area-group-label').textContent = t('area.group');
     saveBtn.textContent = t('prio.save');
     runBtn.textContent = t('match.run');
     replaceChildren(modeSel, h('option', { value: 'locus' }, t('match.locus')), h('option', { value: 'sector' }, t('match.sector')));
@@ -380,7 +473,7 @@ export function createPlannerPanels(ctx) {
               ),
             ),
           )
-        : h('li', { class: 'panel-empty' }, t('prio.empty')),
+        : h('li', { class: 'panel-empty', dataset: { i18n: 'prio.empty' } }, t('prio.empty')),
     );
     savedEl.textContent = saved ? t('prio.saved', { name: saved.name, version: saved.version, n: (saved.items || []).length }) : '';
     savedEl.hidden = !saved;
@@ -399,6 +492,8 @@ export function createPlannerPanels(ctx) {
     h('p', { class: 'legend-note', id: 'prio-hint' }),
     h('div', { class: 'form-row' }, h('div', { class: 'field field-sm grow' }, h('label', { for: 'prio-name', id: 'prio-name-label' }), nameIn), h('div', { class: 'field field-sm w-year' }, h('label', { for: 'prio-year', id: 'prio-year-label' }), yearIn)),
     h('div', { class: 'btn-row' }, pickBtn, h('span', { class: 'legend-note', id: 'prio-count', role: 'status' })),
+    h('div', { class: 'btn-row', role: 'group', 'aria-labelledby': 'area-group-label' }, h('span', { class: 'legend-note', id: 'area-group-label' }), rectBtn, polyBtn, drawCancelBtn),
+    areaNote,
     itemsEl,
     prioAlert,
     h('div', { class: 'btn-row' }, saveBtn),
@@ -468,14 +563,14 @@ export function createPlannerPanels(ctx) {
       wBody,
       h('p', { class: 'legend-note' }, t('weights.current', { version: weights?.version ?? '—', by: weights?.created_by ?? '' })),
       inputs.map(({ k, el }) => h('div', { class: 'field field-sm field-inline' }, h('label', { for: el.id }, indicatorLabel(k)), el)),
-      h('div', { class: 'field field-sm field-inline' }, h('label', { for: 'w-k' }, t('weights.k')), kIn),
-      h('div', { class: 'field field-sm' }, h('label', { for: 'w-note' }, t('weights.note')), noteIn),
-      h('p', { class: 'legend-note' }, t('weights.sum')),
+      h('div', { class: 'field field-sm field-inline' }, h('label', { for: 'w-k', dataset: { i18n: 'weights.k' } }, t('weights.k')), kIn),
+      h('div', { class: 'field field-sm' }, h('label', { for: 'w-note', dataset: { i18n: 'weights.note' } }, t('weights.note')), noteIn),
+      h('p', { class: 'legend-note', dataset: { i18n: 'weights.sum' } }, t('weights.sum')),
       h('div', { class: 'btn-row' }, btn, h('button', { type: 'button', class: 'btn btn-ghost', id: 'weights-defaults', onclick: () => renderWeights(defaults) }, t('weights.reset'))),
       okEl,
     );
   }
-  replaceChildren(wPanel, h('h3', { class: 'panel-h' }, t('weights.title')), wAlert, wBody);
+  replaceChildren(wPanel, h('h3', { class: 'panel-h', dataset: { i18n: 'weights.title' } }, t('weights.title')), wAlert, wBody);
 
   // ---- Plans ------------------------------------------------------------------
   const pPanel = h('section', { class: 'tab-panel', id: 'tab-plans', hidden: true });
@@ -515,7 +610,7 @@ export function createPlannerPanels(ctx) {
                 ),
               ),
             )
-          : h('p', { class: 'panel-empty' }, t('plans.empty')),
+          : h('p', { class: 'panel-empty', dataset: { i18n: 'plans.empty' } }, t('plans.empty')),
       );
     } catch (err) {
       if (err instanceof api.ApiError && err.status === 401) return ctx.onUnauthorized();
@@ -556,8 +651,8 @@ export function createPlannerPanels(ctx) {
   renderPlansHead();
   replaceChildren(
     pPanel,
-    h('h3', { class: 'panel-h' }, t('plans.title')),
-    h('div', { class: 'field field-sm' }, h('label', { for: 'plans-status' }, t('plans.filter')), pStatus),
+    h('h3', { class: 'panel-h', dataset: { i18n: 'plans.title' } }, t('plans.title')),
+    h('div', { class: 'field field-sm' }, h('label', { for: 'plans-status', dataset: { i18n: 'plans.filter' } }, t('plans.filter')), pStatus),
     pAlert,
     pOk,
     pBody,
@@ -568,15 +663,16 @@ export function createPlannerPanels(ctx) {
     return h(
       'div',
       { class: 'export-box', id: 'exports' },
-      h('span', { class: 'export-title' }, t('export.title')),
+      h('span', { class: 'export-title', dataset: { i18n: 'export.title' } }, t('export.title')),
       ['csv', 'xlsx', 'geojson'].map((f) => h('a', { class: 'btn btn-secondary btn-sm', href: api.exportUrl(f, query), download: '', dataset: { format: f } }, f.toUpperCase())),
       h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'print-btn', onclick: () => window.print() }, t('print.button')),
-      h('p', { class: 'legend-note' }, t('export.note')),
+      h('p', { class: 'legend-note', dataset: { i18n: 'export.note' } }, t('export.note')),
     );
   }
 
   // ---- Coverage (need vs planned money, gaps, overlaps) -----------------------------
   const coverage = createCoveragePanel(ctx);
+  const companyAreas = createCompanyAreasPanel(ctx);
 
   let loadedW = false;
   let loadedP = false;
@@ -586,6 +682,7 @@ export function createPlannerPanels(ctx) {
       { id: 'weights', label: () => t('tab.weights'), panel: wPanel, onShow: () => { if (!loadedW) { loadedW = true; loadWeights(); } } },
       { id: 'plans', label: () => t('tab.plans'), panel: pPanel, onShow: () => { if (!loadedP) { loadedP = true; } loadPlans(); } },
       coverage.tab,
+      companyAreas.tab,
     ],
     inList,
     toggle,
@@ -603,12 +700,15 @@ export function createPlannerPanels(ctx) {
       if (weights) renderWeights();
       if (proposal) renderProposal();
       coverage.render();
+      companyAreas.render();
     },
     close() {
       coverage.close();
+      companyAreas.close();
       teamLayer.clearLayers();
       teamLayer.remove();
       picking = false;
+      drawing?.cancel();
     },
     formatNumber,
   };
