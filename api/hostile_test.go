@@ -292,6 +292,8 @@ func TestHostileBodies(t *testing.T) {
 			`{"year":2026,"villages":["` + sqlA + `"]}`, `{"year":9223372036854775807,"villages":["99.01.01.2001"]}`,
 			`{"year":-1,"villages":[]}`,
 		}},
+		{"POST", "/api/v1/villages/select", geo.RolePlanner, nil, nil},
+		{"PUT", "/api/v1/match/costs", geo.RolePlanner, nil, nil},
 		{"POST", "/api/v1/households/import", geo.RoleGIS, map[string]string{"register": "string", "period": "string"}, nil},
 		{"POST", "/api/v1/boundaries", geo.RoleGIS, nil, nil},
 	}

@@ -10,12 +10,14 @@
 #   gofmt     no Go file may need formatting
 #   go vet    go vet ./...
 #   go test   go test -count=1 [go test flags...] ./...
+#   fuzz      every go test -fuzz target for SINERGI_FUZZ_SECONDS (default 5) each
+#             (scripts/fuzz.sh); skipped by --quick unless CI=true
 #   browser   bin/sinergi with demo data on a fresh database, then
 #             node --test static/test/**/*.test.mjs against it (Chromium)
 # Every step runs even when an earlier check failed (except deps and postgres, which
 # the rest needs); the exit status is non-zero when any step failed.
 #
-#   --quick   skip the browser tests
+#   --quick   skip the browser tests (and fuzzing, unless CI=true)
 #   e.g. scripts/test.sh --quick -run TestImport -v
 #
 # Environment:
@@ -23,6 +25,7 @@
 #                              cluster of scripts/pg.sh (or DATABASE_URL, if set)
 #   SINERGI_SHARED_DATA        real Bekasi data; default ../shared/data/bekasi beside
 #                              the repository
+#   SINERGI_FUZZ_SECONDS       fuzzing time per target (default 5; 0 skips)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -102,6 +105,20 @@ fi
 export SINERGI_SHARED_DATA
 [[ -d $SINERGI_SHARED_DATA ]] || warn "SINERGI_SHARED_DATA=$SINERGI_SHARED_DATA does not exist"
 run_step "go test" go test -count=1 "${go_args[@]}" ./...
+
+# ---- fuzz ----
+# go test above ran each fuzz target's seed corpus; here each target also fuzzes
+# for a few seconds (6 targets × 5 s plus builds: about a minute), in the full
+# run and always under CI. A failure fails the run; go test saves the input
+# under PKG/testdata/fuzz/ (commit it with the fix).
+fuzz_secs=${SINERGI_FUZZ_SECONDS:-5}
+if [[ $fuzz_secs == 0 ]]; then
+  skip_step "fuzz" "SINERGI_FUZZ_SECONDS=0"
+elif ((quick)) && [[ ${CI:-} != true ]]; then
+  skip_step "fuzz" "--quick (CI=true runs it anyway)"
+else
+  run_step "fuzz (${fuzz_secs} s per target)" bash scripts/fuzz.sh "$fuzz_secs"
+fi
 
 # ---- browser ----
 
