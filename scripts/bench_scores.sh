@@ -8,7 +8,7 @@
 #   scripts/bench_scores.sh --households N --villages real|synth:N [--rounds R] [--keep] [--db NAME]
 #       builds a fresh database NAME (default sinergi_bench_scores) on the cluster of DATABASE_URL (or
 #       scripts/pg.sh): villages = the real 187 Bekasi villages
-#       (/work/shared/data/bekasi/bekasi_desa.geojson, or $SINERGI_BEKASI_DESA) or
+#       ($SINERGI_SHARED_DATA/bekasi_desa.geojson, default ../shared/data/bekasi, or $SINERGI_BEKASI_DESA) or
 #       `sinergi boundaries synth --n N`; N households of one register and period
 #       generated in SQL (INSERT … SELECT generate_series: flags drawn per household,
 #       village drawn uniformly; the secondary indexes are dropped for the load and
@@ -54,7 +54,7 @@ if ((households > 0)); then
   t0=$(now_us)
   case $villages in
   real)
-    desa=${SINERGI_BEKASI_DESA:-/work/shared/data/bekasi/bekasi_desa.geojson}
+    desa=${SINERGI_BEKASI_DESA:-${SINERGI_SHARED_DATA:-$SINERGI_ROOT/../shared/data/bekasi}/bekasi_desa.geojson}
     [[ -f $desa ]] || die "$desa not found (set SINERGI_BEKASI_DESA)"
     $S boundaries import "$desa" --level desa --activate >/dev/null
     ;;
@@ -101,8 +101,9 @@ SQL
 fi
 
 : "${DATABASE_URL:?set DATABASE_URL (or use --households N --villages ...)}"
+tmpd=$(mktemp -d)
 if [[ -z ${S:-} ]]; then
-  S=/tmp/sinergi-bench-scores
+  S=$tmpd/sinergi
   (cd "$SINERGI_ROOT" && go build -o "$S" ./cmd/sinergi)
 fi
 period=$(psql "$DATABASE_URL" -Atc "SELECT period FROM household GROUP BY period ORDER BY count(*) DESC LIMIT 1")
@@ -117,8 +118,8 @@ for i in $(seq "$rounds"); do
   base=$(psql "$DATABASE_URL" -At -c '\timing on' -c "SELECT village_code, count(*), sum(stunted), sum(children_u5),
     count(*) FILTER (WHERE extreme_poor), sum(unemployed_adults) FROM household
     WHERE period = '$period' AND retired_at IS NULL GROUP BY village_code" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
-  $S score --period "$period" --json >"/tmp/bench_score.$$.json"
-  python3 - "$base" "/tmp/bench_score.$$.json" <<'PY'
+  $S score --period "$period" --json >"$tmpd/score.json"
+  python3 - "$base" "$tmpd/score.json" <<'PY'
 import json, sys
 base = float(sys.argv[1])
 t = json.load(open(sys.argv[2]))["runs"][0]["timings_ms"]
@@ -127,14 +128,13 @@ print(f"groupby_ms={base:.0f} score_ms={total:.0f} ratio={total/base:.2f} ratio_
       f"(prepare {t['prepare']:.0f}, aggregate {t['aggregate']:.0f}, index {t['index']:.1f}, hotspots {t['hotspots']:.0f}, "
       f"write {t['write']:.0f} incl. marshal {t['marshal']:.0f} and commit ms)")
 PY
-done | tee "/tmp/bench_score.$$.out"
-python3 - "/tmp/bench_score.$$.out" <<'PY'
+done | tee "$tmpd/rounds.out"
+python3 - "$tmpd/rounds.out" <<'PY'
 import re, statistics, sys
 r = [float(m.group(1)) for m in re.finditer(r" ratio=([0-9.]+)", open(sys.argv[1]).read())]
 print(f"median ratio {statistics.median(r):.2f} (min {min(r):.2f}, max {max(r):.2f}); load: ", end="", flush=True)
 PY
 uptime | sed 's/.*load average: //'
-rm -f "/tmp/bench_score.$$.json" "/tmp/bench_score.$$.out"
 
 fi
 
@@ -158,3 +158,4 @@ if ((api)); then
   wait "$srv" 2>/dev/null || true
   psql "$DATABASE_URL" -qAtX -c "DELETE FROM app_user WHERE name = 'bench-company-$$'" >/dev/null 2>&1 || true
 fi
+rm -rf "$tmpd"
