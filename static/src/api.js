@@ -236,6 +236,18 @@ export const planStatus = (id, body) => request(`/plans/${id}/status`, { method:
 export const companies = () => request('/companies');
 export const company = (id) => request(`/companies/${id}`);
 export const updateCompany = (id, body) => request(`/companies/${id}`, { method: 'PUT', json: body });
+/** Replace a company's operating area; PUT takes the whole record, so the rest is sent back as it was. */
+export const updateCompanyArea = (co, area) =>
+  updateCompany(co.id, {
+    key: co.key,
+    name: co.name,
+    sectors: co.sectors,
+    budget_per_year: co.budget_per_year ?? 0,
+    budget_by_sector: co.budget_by_sector ?? null,
+    reach_km: co.reach_km,
+    area,
+    sites: co.sites ?? null,
+  });
 export const companyRings = (id) => request(`/companies/${id}/rings`);
 export const companyNeighbours = (id) => request(`/companies/${id}/neighbours`);
 export const companySuggestions = (id) => request(`/companies/${id}/suggestions`);

@@ -127,16 +127,7 @@ export function createCompanyAreasPanel(ctx) {
       btn,
       t('co.savingArea'),
       async () => {
-        current = await api.updateCompany(co.id, {
-          key: co.key,
-          name: co.name,
-          sectors: co.sectors,
-          budget_per_year: co.budget_per_year ?? 0,
-          budget_by_sector: co.budget_by_sector ?? null,
-          reach_km: co.reach_km,
-          area,
-          sites: co.sites ?? null,
-        });
+        current = await api.updateCompanyArea(co, area);
       },
       { alertHost, onUnauthorized: ctx.onUnauthorized },
     );

@@ -167,16 +167,7 @@ export function createCompanyPanel(ctx) {
       btn,
       t('co.savingArea'),
       async () => {
-        await api.updateCompany(co.id, {
-          key: co.key,
-          name: co.name,
-          sectors: co.sectors,
-          budget_per_year: co.budget_per_year ?? 0,
-          budget_by_sector: co.budget_by_sector ?? null,
-          reach_km: co.reach_km,
-          area,
-          sites: co.sites ?? null,
-        });
+        await api.updateCompanyArea(co, area);
       },
       { alertHost: editAlert, onUnauthorized: ctx.onUnauthorized },
     );
