@@ -43,6 +43,23 @@ var routeDocs = map[string]string{
 	"POST /api/v1/plans":                    "Ajukan rencana CSR (submit a CSR plan)",
 	"POST /api/v1/plans/:id/approve":        "Setujui rencana (approve a plan)",
 	"POST /api/v1/match":                    "Jalankan pencocokan (run the matcher)",
+	"GET /api/v1/match/costs":               "Biaya satuan per sektor, versi terbaru dan sebelumnya (unit costs per sector, current and earlier versions)",
+	"PUT /api/v1/match/costs":               "Versi biaya satuan baru (new unit-cost version)",
+	"GET /api/v1/match/rules":               "Pin dan pengecualian pencocokan (matcher pins and exclusions)",
+	"POST /api/v1/match/rules":              "Tambah pin atau pengecualian (add a pin or an exclusion)",
+	"GET /api/v1/match/:id":                 "Usulan pencocokan tersimpan (a saved matcher proposal)",
+	"POST /api/v1/match/:id/accept":         "Terima usulan; membuat rencana disetujui (accept a proposal: approved plans)",
+	"POST /api/v1/villages/select":          "Desa yang bersinggungan dengan area gambar, urut peringkat (villages meeting a drawn area, in rank order)",
+	"GET /api/v1/jobs/:id":                  "Kemajuan pekerjaan impor (import job progress)",
+	"DELETE /api/v1/jobs/:id":               "Batalkan pekerjaan impor (cancel an import job)",
+	"GET /api/v1/jobs/:id/rejects.csv":      "Laporan baris ditolak (rejected rows report)",
+	"GET /api/v1/companies/:id":             "Satu perusahaan (one company)",
+	"PUT /api/v1/companies/:id":             "Ubah perusahaan; perusahaan hanya miliknya sendiri (update a company; a company only its own)",
+	"DELETE /api/v1/companies/:id":          "Hapus perusahaan (delete a company)",
+	"GET /api/v1/boot":                      "Data awal halaman: konfigurasi dan pengguna (page start-up: configuration and user)",
+	"GET /api/v1/coverage":                  "Cakupan: kebutuhan vs rencana per desa dan sektor (coverage: need vs plans)",
+	"GET /api/v1/companies/:id/rings":       "Desa cincin 1 dan 2 perusahaan (ring-1 and ring-2 villages)",
+	"POST /api/v1/plans/:id/status":         "Ubah status rencana (change a plan's status)",
 	"GET /tiles/:file":                      "TileJSON 3.0.0 untuk /tiles/{layer}.json (TileJSON of a layer)",
 	"GET /tiles/:layer/:z/:x/:y":            "Petak {y}.geojson atau {y}.mvt; ETag/304, gzip/br (a GeoJSON or MVT tile)",
 	"GET /ogc":                              "OGC API Features: halaman awal (landing page)",
@@ -58,7 +75,7 @@ var fiberParam = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)\??`)
 // publicRoutes need no sign-in.
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /api/openapi.json": true,
-	"GET /api/v1/config": true, "POST /api/v1/login": true,
+	"GET /api/v1/config": true, "GET /api/v1/boot": true, "POST /api/v1/login": true,
 }
 
 // openAPI serves GET /api/openapi.json, generated from the router's routes so it

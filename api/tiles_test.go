@@ -566,6 +566,23 @@ func TestGDALReadsOGCAndMVT(t *testing.T) {
 		!strings.Contains(body, `"/api/v1/villages"`) {
 		t.Errorf("openapi: %d %.300s", resp.StatusCode, body)
 	}
+	// Every operation has a written summary, not the "METHOD /path" fallback, so a
+	// new route cannot land undescribed.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Summary string `json:"summary"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("openapi: %v", err)
+	}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if strings.HasPrefix(op.Summary, strings.ToUpper(method)+" /") {
+				t.Errorf("openapi: %s %s has no summary in routeDocs", strings.ToUpper(method), path)
+			}
+		}
+	}
 }
 
 // TestDesaTileScoresByRole: with a score run of the active set, desa tiles carry
