@@ -10,7 +10,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/bapeda-bekasi/sinergi/geo"
-	"github.com/bapeda-bekasi/sinergi/geo/geotest"
 )
 
 func TestMatchPriorityListCLI(t *testing.T) {
@@ -25,31 +24,8 @@ func TestMatchPriorityListCLI(t *testing.T) {
 		}
 	}
 
-	url := geotest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
+	st, id := matchFixture(t, 3)
 	ctx := context.Background()
-	if code, _, errs := runCLI(t, "", "migrate"); code != 0 {
-		t.Fatalf("migrate: %s", errs)
-	}
-	st, err := geo.Open(ctx, url, geo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var feats []geo.BoundaryFeature
-	for i := 0; i < 3; i++ {
-		x := 107.0 + 0.01*float64(i)
-		feats = append(feats, geo.BoundaryFeature{Code: fmt.Sprintf("99.01.01.%04d", 2001+i), Name: fmt.Sprint("Desa ", i),
-			KecCode: "99.01.01", KecName: "Uji", Kind: "desa",
-			Geom: orb.MultiPolygon{{{{x, -6.2}, {x + 0.01, -6.2}, {x + 0.01, -6.19}, {x, -6.19}, {x, -6.2}}}}})
-	}
-	id, err := st.CreateBoundarySet(ctx, geo.LevelDesa, "t", "test", feats)
-	if err == nil {
-		err = st.ActivateBoundarySet(ctx, id, "test")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	// every village has stunting need; the list names only the last one
 	for k := 0; k < 12; k++ {
 		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, village_code, assigned_set)

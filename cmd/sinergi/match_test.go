@@ -16,31 +16,8 @@ import (
 )
 
 func TestCompaniesMatchPlansCLI(t *testing.T) {
-	url := geotest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
+	st, id := matchFixture(t, 4)
 	ctx := context.Background()
-	if code, _, errs := runCLI(t, "", "migrate"); code != 0 {
-		t.Fatalf("migrate: %s", errs)
-	}
-	st, err := geo.Open(ctx, url, geo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var feats []geo.BoundaryFeature
-	for i := 0; i < 4; i++ {
-		x := 107.0 + 0.01*float64(i)
-		feats = append(feats, geo.BoundaryFeature{Code: fmt.Sprintf("99.01.01.%04d", 2001+i), Name: fmt.Sprint("Desa ", i),
-			KecCode: "99.01.01", KecName: "Uji", Kind: "desa",
-			Geom: orb.MultiPolygon{{{{x, -6.2}, {x + 0.01, -6.2}, {x + 0.01, -6.19}, {x, -6.19}, {x, -6.2}}}}})
-	}
-	id, err := st.CreateBoundarySet(ctx, geo.LevelDesa, "t", "test", feats)
-	if err == nil {
-		err = st.ActivateBoundarySet(ctx, id, "test")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	for k := 0; k < 25; k++ {
 		if _, err := st.Pool.Exec(ctx, `INSERT INTO household (register, period, external_id, children_u5, stunted, extreme_poor, village_code, assigned_set)
 			VALUES ('demo', '2026', $1, 1, $2, $3, $4, $5)`, fmt.Sprint(k), k%2, k%3 == 0, fmt.Sprintf("99.01.01.%04d", 2001+k%4), id); err != nil {
@@ -139,4 +116,37 @@ func TestCompaniesMatchPlansCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"cost_version": 2`) || !strings.Contains(out, `"score_run_id": `) {
 		t.Fatalf("match after new costs: %d %s %s", code, out, errs)
 	}
+}
+
+// matchFixture migrates a fresh database through the CLI (DATABASE_URL points at
+// it for the test) and activates n 0.01° square villages 99.01.01.2001… in a row;
+// it returns the open store and the set id.
+func matchFixture(t *testing.T, n int) (*geo.Store, int64) {
+	t.Helper()
+	url := geotest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	ctx := context.Background()
+	if code, _, errs := runCLI(t, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	st, err := geo.Open(ctx, url, geo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	var feats []geo.BoundaryFeature
+	for i := 0; i < n; i++ {
+		x := 107.0 + 0.01*float64(i)
+		feats = append(feats, geo.BoundaryFeature{Code: fmt.Sprintf("99.01.01.%04d", 2001+i), Name: fmt.Sprint("Desa ", i),
+			KecCode: "99.01.01", KecName: "Uji", Kind: "desa",
+			Geom: orb.MultiPolygon{{{{x, -6.2}, {x + 0.01, -6.2}, {x + 0.01, -6.19}, {x, -6.19}, {x, -6.2}}}}})
+	}
+	id, err := st.CreateBoundarySet(ctx, geo.LevelDesa, "t", "test", feats)
+	if err == nil {
+		err = st.ActivateBoundarySet(ctx, id, "test")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, id
 }
