@@ -124,3 +124,30 @@ export function createTabs(list, panels, tabs, onChange) {
   }
   return { select, render, current: () => current };
 }
+
+/**
+ * The controls of an operating-area editor (area-editor.js's startAreaEditor): a
+ * hint, the part count, and draw / remove-part / save / cancel buttons, with ids
+ * `${prefix}-parts`, `${prefix}-draw`, `${prefix}-remove`, `${prefix}-save`,
+ * `${prefix}-cancel`. Used by the company's own panel and the planner's.
+ */
+export function areaEditControls(editor, prefix, { onSave, onCancel }) {
+  const rm = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: `${prefix}-remove`, 'aria-pressed': 'false' }, t('co.removePart'));
+  rm.addEventListener('click', () => {
+    const on = rm.getAttribute('aria-pressed') !== 'true';
+    rm.setAttribute('aria-pressed', String(on));
+    editor.removeMode(on);
+  });
+  return [
+    h('p', { class: 'legend-note' }, t('co.editHint')),
+    h('p', { class: 'legend-note', id: `${prefix}-parts`, role: 'status' }, t('co.parts', { n: editor.parts() })),
+    h(
+      'div',
+      { class: 'btn-row' },
+      h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: `${prefix}-draw`, onclick: () => editor.draw() }, t('co.draw')),
+      rm,
+      h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: `${prefix}-save`, onclick: (ev) => onSave(ev.currentTarget) }, t('co.saveArea')),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: `${prefix}-cancel`, onclick: onCancel }, t('co.cancel')),
+    ),
+  ];
+}

@@ -7,7 +7,7 @@ import * as api from '../api.js';
 import { h, replaceChildren } from '../dom.js';
 import { extend, t } from '../i18n.js';
 import { clearAlert, showAlert } from '../components/alert.js';
-import { busy, errorText, loadingLine } from '../components/ui.js';
+import { areaEditControls, busy, errorText, loadingLine } from '../components/ui.js';
 
 extend({
   id: {
@@ -152,24 +152,7 @@ export function createCompanyAreasPanel(ctx) {
         h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'ca-edit', onclick: (ev) => startEdit(ev.currentTarget) }, t('co.edit'))),
       ];
     } else if (c && editor) {
-      const rm = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'ca-remove', 'aria-pressed': 'false' }, t('co.removePart'));
-      rm.addEventListener('click', () => {
-        const on = rm.getAttribute('aria-pressed') !== 'true';
-        rm.setAttribute('aria-pressed', String(on));
-        editor.removeMode(on);
-      });
-      body = [
-        h('p', { class: 'legend-note' }, t('co.editHint')),
-        h('p', { class: 'legend-note', id: 'ca-parts', role: 'status' }, t('co.parts', { n: editor.parts() })),
-        h(
-          'div',
-          { class: 'btn-row' },
-          h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'ca-draw', onclick: () => editor.draw() }, t('co.draw')),
-          rm,
-          h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: 'ca-save', onclick: (ev) => save(ev.currentTarget) }, t('co.saveArea')),
-          h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'ca-cancel', onclick: () => (stopEdit(), render()) }, t('co.cancel')),
-        ),
-      ];
+      body = areaEditControls(editor, 'ca', { onSave: save, onCancel: () => (stopEdit(), render()) });
     }
     replaceChildren(info, body);
     drawArea();

@@ -10,7 +10,7 @@ import { extend, t } from '../i18n.js';
 import { getUser } from '../state.js';
 import { clearAlert, showAlert } from '../components/alert.js';
 import { planStatusLabel } from '../components/village-detail.js';
-import { busy, errorText, loadingLine, num, rupiah } from '../components/ui.js';
+import { areaEditControls, busy, errorText, loadingLine, num, rupiah } from '../components/ui.js';
 
 extend({
   id: {
@@ -189,26 +189,7 @@ export function createCompanyPanel(ctx) {
       );
       return;
     }
-    const rm = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'area-remove', 'aria-pressed': 'false' }, t('co.removePart'));
-    rm.addEventListener('click', () => {
-      const on = rm.getAttribute('aria-pressed') !== 'true';
-      rm.setAttribute('aria-pressed', String(on));
-      editor.removeMode(on);
-    });
-    replaceChildren(
-      editBox,
-      editAlert,
-      h('p', { class: 'legend-note' }, t('co.editHint')),
-      h('p', { class: 'legend-note', id: 'area-parts', role: 'status' }, t('co.parts', { n: editor.parts() })),
-      h(
-        'div',
-        { class: 'btn-row' },
-        h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'area-draw', onclick: () => editor.draw() }, t('co.draw')),
-        rm,
-        h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: 'area-save', onclick: (ev) => saveArea(ev.currentTarget) }, t('co.saveArea')),
-        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'area-cancel', onclick: stopEdit }, t('co.cancel')),
-      ),
-    );
+    replaceChildren(editBox, editAlert, areaEditControls(editor, 'area', { onSave: saveArea, onCancel: stopEdit }));
   }
 
   async function load() {
