@@ -129,6 +129,7 @@ func (s *Server) importHouseholds(c *fiber.Ctx) error {
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
 		out, err := s.runHouseholdImport(ctx, imp, tmp, j)
+		s.settle(ctx) // the job reports its end only once every server sees it (geo.FreshnessLease)
 		if err != nil {
 			st, detail := s.jobFailure(err)
 			j.finish(st, detail, nil)

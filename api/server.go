@@ -109,6 +109,7 @@ func (s *Server) routes() {
 	a := s.app
 	a.Use(s.recoverer, s.requestContext, s.securityHeaders, s.observe)
 	a.Use(s.dbUnavailable, s.limitBody) // database down → 503 (api/dbdown.go); per-route body limits (api/limits.go)
+	a.Use(s.settleWrites)               // writes answer after the freshness lease ran out (api/refresh.go)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))

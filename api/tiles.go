@@ -41,9 +41,11 @@ type tileService struct {
 	needDone int64 // need layer version the need grid was last refreshed to
 
 	// trustNotify skips the version barrier on cache hits while the listener is
-	// connected (SINERGI_TILE_FRESHNESS=notify): faster, but a change is seen only
-	// once its NOTIFY arrived — typically well under a millisecond after commit,
-	// yet a request in that window gets the old tile. The default, strict, never does.
+	// connected (SINERGI_TILE_FRESHNESS=notify): a change is seen once its NOTIFY
+	// arrived — typically well under a millisecond after commit, yet a request in
+	// that window gets the old tile. The default, strict, never does: it trusts
+	// the barrier's freshness lease, which costs a hit no more than notify does
+	// (one version read per geo.FreshnessLease/4 while tiles are asked for).
 	trustNotify bool
 
 	hits, misses prometheus.Counter
@@ -88,8 +90,13 @@ func newTileService(s *Server, cacheBytes int64) *tileService {
 // directly. Until it is connected, every tile request reads the version from
 // the database instead.
 func (s *Server) ListenLayers(ctx context.Context) error {
+	go s.RefreshLease(ctx)
 	return s.web.ListenLayers(ctx, s.tiles)
 }
+
+// RefreshLease keeps the freshness lease of layer versions current while
+// requests use it (geo.FreshnessLease), until ctx ends. ListenLayers runs it.
+func (s *Server) RefreshLease(ctx context.Context) { s.tiles.barrier.refreshLease(ctx) }
 
 // LayersLive reports whether the layer listener is connected.
 func (s *Server) LayersLive() bool {
@@ -345,9 +352,11 @@ func viewerFor(c *fiber.Ctx, l geo.Layer) (geo.Viewer, error) {
 // tile serves GET /tiles/{layer}/{z}/{x}/{y}.geojson|.mvt from the cache, or
 // renders it in PostGIS and caches it under the data version it was read at.
 //
-// Freshness: a cached tile is served only after the version barrier (a read begun
-// after the request arrived) confirmed its version, so a change committed by any
-// process before the request is always seen. A tile that is not cached under the
+// Freshness: a cached tile is served only under versions the version barrier
+// vouches for — its freshness lease (a read sent less than geo.FreshnessLease
+// ago; every writer waits that long after committing before it reports success)
+// or else a read begun after the request arrived — so a change reported to any
+// client by any process is always seen. A tile that is not cached under the
 // version this process knows is rendered at once: its query reads the data and
 // the version in one snapshot, which is fresh by construction.
 func (s *Server) tile(c *fiber.Ctx) error {

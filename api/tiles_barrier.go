@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bapeda-bekasi/sinergi/geo"
@@ -23,8 +24,18 @@ const barrierReaders = 1
 // Group commit: requests join the next read that has not started yet; it starts
 // as soon as fewer than barrierReaders reads are running, so every request that
 // joined it arrived before its query was sent, and one query serves them all.
+//
+// Lease: a completed read vouches for every request that arrives within
+// geo.FreshnessLease of the moment it was sent, because every writer waits
+// geo.WriterWait after committing before it reports success (geo.Store.Settle).
+// Such requests take the read's answer without joining a new one; refreshLease
+// keeps the lease current while requests use it, so a busy server reads the
+// versions about every FreshnessLease/4 instead of once per request.
 type versionBarrier struct {
 	store *geo.Store
+
+	lease atomic.Pointer[versionLease]
+	used  atomic.Bool // a request took the lease since the last refresh
 
 	mu      sync.Mutex
 	running int          // reads in flight
@@ -37,7 +48,26 @@ type versionRead struct {
 	err  error
 }
 
+// versionLease is a completed read and when it was sent.
+type versionLease struct {
+	v    geo.Versions
+	sent time.Time // with its monotonic reading
+}
+
+// read returns versions no older than the request: the lease's while it lasts,
+// else those of a read that begins after now.
 func (b *versionBarrier) read(ctx context.Context) (geo.Versions, error) {
+	if l := b.lease.Load(); l != nil && time.Since(l.sent) < geo.FreshnessLease {
+		if !b.used.Load() {
+			b.used.Store(true)
+		}
+		return l.v, nil
+	}
+	return b.join(ctx)
+}
+
+// join waits for a read that begins after now.
+func (b *versionBarrier) join(ctx context.Context) (geo.Versions, error) {
 	b.mu.Lock()
 	if b.next == nil {
 		b.next = &versionRead{done: make(chan struct{})}
@@ -71,8 +101,12 @@ func (b *versionBarrier) run(r *versionRead) {
 	for r != nil {
 		// Detached from any one request: the joiners' contexts end at different times.
 		ctx, cancel := context.WithTimeout(context.Background(), barrierTimeout)
+		sent := time.Now()
 		r.v, r.err = b.store.ReadVersions(ctx)
 		cancel()
+		if r.err == nil {
+			b.renew(&versionLease{v: r.v, sent: sent})
+		}
 		close(r.done)
 		b.mu.Lock()
 		r, b.next = b.next, nil
@@ -80,5 +114,35 @@ func (b *versionBarrier) run(r *versionRead) {
 			b.running--
 		}
 		b.mu.Unlock()
+	}
+}
+
+// renew installs l unless a read sent later already did.
+func (b *versionBarrier) renew(l *versionLease) {
+	for {
+		old := b.lease.Load()
+		if old != nil && !l.sent.After(old.sent) {
+			return
+		}
+		if b.lease.CompareAndSwap(old, l) {
+			return
+		}
+	}
+}
+
+// refreshLease renews the lease every FreshnessLease/4 while requests use it,
+// until ctx ends; an idle server sends nothing.
+func (b *versionBarrier) refreshLease(ctx context.Context) {
+	t := time.NewTicker(geo.FreshnessLease / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if b.used.Swap(false) {
+			_, _ = b.join(ctx)
+		}
 	}
 }

@@ -423,6 +423,10 @@ func TestRevokedTokenWithoutListener(t *testing.T) {
 	if _, err := f.owner.RevokeTokens(context.Background(), "u-gis", "test"); err != nil {
 		t.Fatal(err)
 	}
+	// A writer reports success only after the freshness lease (geo.FreshnessLease).
+	if err := f.owner.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if resp, _ := f.get(t, p, "gis"); resp.StatusCode != 401 {
 		t.Errorf("revoked gis token on a cached tile: %d", resp.StatusCode)
 	}
@@ -752,5 +756,65 @@ func TestRequestLogLine(t *testing.T) {
 	}
 	if fast[2]["request_id"] != `id"é\` {
 		t.Errorf("request id logged as %q", fast[2]["request_id"])
+	}
+}
+
+// TestFreshnessLeaseAcrossServers: two servers over one database, as behind a
+// load balancer. B's cache is warm and its freshness lease current (no listener
+// runs, so NOTIFY cannot help); a planner deletes a company through A, and the
+// very next request to B — sent the moment A answered — no longer shows it: A
+// answers a write only after B's lease has run out (geo.FreshnessLease).
+func TestFreshnessLeaseAcrossServers(t *testing.T) {
+	f := newLayerFixture(t, api.DefaultConfig())
+	f.village(t, "Sukamaju", 0.01, true)
+	b := api.New(api.DefaultConfig(), f.web, f.owner, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go b.RefreshLease(ctx)
+	getB := func(path string) (int, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+f.tokens["planner"])
+		resp, err := b.App().Test(req, 60000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	area := orb.MultiPolygon{{{{107, -6.2}, {107.003, -6.2}, {107.003, -6.197}, {107, -6.197}, {107, -6.2}}}}
+	cid, _, err := f.owner.UpsertCompany(ctx, geo.Company{Key: "pt-c", Name: "PT-C", Sectors: []string{"kesehatan"},
+		BudgetPerYear: 1e9, Area: area}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tilePath("companies", tileAt, "geojson")
+	for i := 0; i < 3; i++ {
+		if code, body := getB(p); code != 200 || !strings.Contains(body, "PT-C") {
+			t.Fatalf("before: %d %.300s", code, body)
+		}
+	}
+	del := httptest.NewRequest("DELETE", fmt.Sprintf("/api/v1/companies/%d", cid), nil)
+	del.Header.Set("Authorization", "Bearer "+f.tokens["planner"])
+	start := time.Now()
+	resp, err := f.srv.App().Test(del, 60000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("delete company: %d", resp.StatusCode)
+	}
+	if took := time.Since(start); took < geo.WriterWait {
+		t.Errorf("a write answered after %v, before the freshness lease (%v) ran out", took, geo.WriterWait)
+	}
+	if code, body := getB(p); code != 200 || strings.Contains(body, "PT-C") {
+		t.Fatalf("server B served a deleted company from its cache: %d %.300s", code, body)
+	}
+	// Reads do not wait.
+	start = time.Now()
+	getB(p)
+	if took := time.Since(start); took >= geo.WriterWait {
+		t.Logf("a read took %v (machine busy?)", took)
 	}
 }

@@ -35,6 +35,8 @@ var ErrNotMigrated = errors.New("database schema is not migrated; run `sinergi m
 type Store struct {
 	Pool *pgxpool.Pool
 	web  bool
+	// writes notes when the pool last wrote, for Settle (geo/lease.go).
+	writes *writeTracer
 }
 
 // Options configure Open.
@@ -57,6 +59,8 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	web := opt.Web
+	writes := &writeTracer{}
+	cfg.ConnConfig.Tracer = writes
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		if web && conn.Config().User != WebRole {
 			if _, err := conn.Exec(ctx, "SET ROLE "+WebRole); err != nil {
@@ -76,11 +80,16 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{Pool: pool, web: web}, nil
+	return &Store{Pool: pool, web: web, writes: writes}, nil
 }
 
-// Close closes the pool.
-func (s *Store) Close() { s.Pool.Close() }
+// Close waits out the freshness lease after the store's last write (Settle:
+// a server cannot serve what this process changed as it was before), then
+// closes the pool.
+func (s *Store) Close() {
+	_ = s.Settle(context.Background())
+	s.Pool.Close()
+}
 
 // Migrations returns the embedded migration files.
 func Migrations() fs.FS {

@@ -37,7 +37,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	tileMB := fs.Int("tile-cache-mb", defTileMB, "tile cache size in MB; 0 turns the cache off (env SINERGI_TILE_CACHE_MB)")
 	fs.StringVar(&cfg.TileFreshness, "tile-freshness", envOr("SINERGI_TILE_FRESHNESS", "strict"),
-		"strict|notify: strict confirms every cached tile against the database; notify trusts LISTEN/NOTIFY alone (env SINERGI_TILE_FRESHNESS)")
+		"strict|notify: strict serves a cached tile only under layer versions read from the database within the freshness lease (100 ms; writers wait it out); notify trusts LISTEN/NOTIFY alone (env SINERGI_TILE_FRESHNESS)")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the schema at start")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
