@@ -140,17 +140,22 @@ func (s *Store) MatchNeed(ctx context.Context, year int, needWeight string) ([]M
 		return nil, b, fmt.Errorf("weights version %d: %w", run.WeightsID, err)
 	}
 	// Only villages of the run's set (the active one) can be matched.
-	rows, err := s.Pool.Query(ctx, `SELECT s.code, s.detail FROM village_score s
+	sectors, err := s.runSectors(ctx, run.ID)
+	if err != nil {
+		return nil, b, fmt.Errorf("score run %d: %w", run.ID, err)
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+scoreColsOf("s")+` FROM village_score s
 		JOIN village v ON v.set_id = $2 AND v.code = s.code
 		WHERE s.run_id = $1 ORDER BY s.code`, run.ID, run.SetID)
 	if err != nil {
 		return nil, b, fmt.Errorf("village scores of run %d: %w", run.ID, err)
 	}
 	var cells []MatchCellRow
-	var code string
-	if _, err := pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
-		var sc matching.NeedScore
-		if err := json.Unmarshal(raw, &sc); err != nil {
+	var r storedScore
+	if _, err := pgx.ForEachRow(rows, r.targets(), func() error {
+		code := r.code
+		sc, err := r.score(sectors)
+		if err != nil {
 			return fmt.Errorf("score of village %s in run %d: %w", code, run.ID, err)
 		}
 		need, err := matching.SectorNeeds(sc, w, Sectors, needWeight)

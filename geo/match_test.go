@@ -219,13 +219,16 @@ func TestCompanyCRUDAndImport(t *testing.T) {
 // independently of geo.MatchNeed.
 func scoreTableCells(t *testing.T, st *geo.Store) map[string][2]float64 {
 	t.Helper()
-	rows, err := st.Pool.Query(context.Background(), `
-		SELECT s.code, x.sector, round(x.h), x.w FROM village_score s
+	// Explain vector positions (SQL arrays count from 1): censored stunting,
+	// extreme poverty, unemployment; sector scores in the run's sector order.
+	c, sec := matching.ExplainCensored+1, matching.ExplainSectors
+	rows, err := st.Pool.Query(context.Background(), fmt.Sprintf(`
+		SELECT s.code, x.sector, round(x.h), x.w FROM village_score s JOIN score_run r ON r.id = s.run_id
 		CROSS JOIN LATERAL (VALUES
-			('kesehatan', (s.detail->'censored'->>'stunting')::float8, (s.detail->'sectors'->>'kesehatan')::float8 / 100),
-			('ekonomi', ((s.detail->'censored'->>'extreme_poverty')::float8 + (s.detail->'censored'->>'unemployment')::float8) / 2,
-				(s.detail->'sectors'->>'ekonomi')::float8 / 100)) AS x(sector, h, w)
-		WHERE s.run_id = (SELECT max(id) FROM score_run) AND round(x.h) > 0`)
+			('kesehatan', s.x[%[1]d], s.x[%[2]d + array_position(r.sectors, 'kesehatan')] / 100),
+			('ekonomi', (s.x[%[1]d + 1] + s.x[%[1]d + 2]) / 2,
+				s.x[%[2]d + array_position(r.sectors, 'ekonomi')] / 100)) AS x(sector, h, w)
+		WHERE s.run_id = (SELECT max(id) FROM score_run) AND round(x.h) > 0`, c, sec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,8 +543,8 @@ func TestMatchNeedFollowsScores(t *testing.T) {
 // scoreTableCellsExtreme reads the censored extreme-poverty count per village of the newest run.
 func scoreTableCellsExtreme(t *testing.T, st *geo.Store) map[string]float64 {
 	t.Helper()
-	rows, err := st.Pool.Query(context.Background(), `SELECT code, (detail->'censored'->>'extreme_poverty')::float8
-		FROM village_score WHERE run_id = (SELECT max(id) FROM score_run)`)
+	rows, err := st.Pool.Query(context.Background(), fmt.Sprintf(`SELECT code, x[%d]
+		FROM village_score WHERE run_id = (SELECT max(id) FROM score_run)`, matching.ExplainCensored+2))
 	if err != nil {
 		t.Fatal(err)
 	}

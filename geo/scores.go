@@ -2,7 +2,6 @@ package geo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -435,7 +434,8 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 	t = time.Now()
 	// The company view (disclosure control) is stored with the run so the tiles
 	// and OGC items, built in SQL, serve companies the same values as the API.
-	rows, err := scoreRows(scores, matching.ControlScores(scores, w))
+	sectors := matching.SectorList(w)
+	rows, err := scoreRows(scores, matching.ControlScores(scores, w), sectors)
 	if err != nil {
 		return run, err
 	}
@@ -452,9 +452,9 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 		b.Queue(`SET LOCAL synchronous_commit = off`)
 		b.Queue(`SELECT pg_advisory_xact_lock(hashtext('sinergi.scores'))`)
 		b.Queue(`INSERT INTO score_run (period, set_id, weights_id, k, reason, created_by, households,
-			villages, linked, need_version, params, timings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			villages, linked, need_version, params, timings, sectors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING id, created_at`, in.period, in.setID, w.Version, w.K, opt.Reason, opt.By, run.Households, run.Villages,
-			in.linked, in.needVersion, run.Params, run.Timings).QueryRow(func(row pgx.Row) error {
+			in.linked, in.needVersion, run.Params, run.Timings, sectors).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&run.ID, &run.CreatedAt)
 		})
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -465,7 +465,7 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"village_score"}, []string{"run_id", "code", "kecamatan_code",
 			"households", "in_need", "h", "a", "m0", "h_eb", "m0_eb", "density", "hotspot", "gi_z", "gi_p", "gi_q", "rank",
-			"rank_kecamatan", "detail", "c_rank", "c_rank_kecamatan", "c_m0_eb"}, pgx.CopyFromRows(rows)); err != nil {
+			"rank_kecamatan", "x", "village_indicators", "c_rank", "c_rank_kecamatan", "c_m0_eb"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("store village scores: %w", err)
 		}
 		b = &pgx.Batch{}
@@ -487,11 +487,12 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 	return run, nil
 }
 
-// scoreRows turns scores into village_score rows (run_id left 0), writing the
-// explained scores' JSON (matching.NeedScore.AppendJSON) on every core.
-// controlled is matching.ControlScores(scores), index for index; its rank,
-// rank within the kecamatan and smoothed M0 are the company view's columns.
-func scoreRows(scores, controlled []matching.NeedScore) ([][]any, error) {
+// scoreRows turns scores into village_score rows (run_id left 0): the columns,
+// the explain vector (matching.ExplainVector in the order of sectors) and the
+// village indicators, on every core. controlled is
+// matching.ControlScores(scores), index for index; its rank, rank within the
+// kecamatan and smoothed M0 are the company view's columns.
+func scoreRows(scores, controlled []matching.NeedScore, sectors []string) ([][]any, error) {
 	rows := make([][]any, len(scores))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(scores)/2000)
 	var wg sync.WaitGroup
@@ -499,11 +500,14 @@ func scoreRows(scores, controlled []matching.NeedScore) ([][]any, error) {
 		wg.Go(func() {
 			for i := wk; i < len(scores); i += workers {
 				sc := &scores[i]
-				detail := json.RawMessage(sc.AppendJSON(nil))
+				var vi any
+				if len(sc.Village) > 0 {
+					vi = sc.Village
+				}
 				rows[i] = []any{int64(0), sc.Code, sc.KecamatanCode, int64(sc.Households), int64(sc.InNeed), nullable(sc.H),
 					nullable(sc.A), nullable(sc.M0), nullable(sc.HEB), nullable(sc.M0EB), nullable(sc.Density), sc.HotSpot.Label,
-					nullable(sc.HotSpot.Z), nullable(sc.HotSpot.P), nullable(sc.HotSpot.Q), sc.Rank, sc.RankKecamatan, detail,
-					controlled[i].Rank, controlled[i].RankKecamatan, nullable(controlled[i].M0EB)}
+					nullable(sc.HotSpot.Z), nullable(sc.HotSpot.P), nullable(sc.HotSpot.Q), sc.Rank, sc.RankKecamatan,
+					sc.ExplainVector(sectors), vi, controlled[i].Rank, controlled[i].RankKecamatan, nullable(controlled[i].M0EB)}
 			}
 		})
 	}

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/bapeda-bekasi/sinergi/matching"
 )
@@ -60,32 +63,104 @@ func (s *Store) LatestRun(ctx context.Context, period string, setID int64) (Scor
 	return r, err
 }
 
-// RunScores returns the exact scores of a run by village code. The explained
-// scores are decoded on every core (80,000 villages hold some 80 MB of JSON).
+// scoreCols are the village_score columns storedScore reads.
+const scoreCols = `code, kecamatan_code, households, in_need, h, a, m0, h_eb, m0_eb, density, hotspot,
+	gi_z, gi_p, gi_q, rank, rank_kecamatan, detail::text, x, village_indicators::text`
+
+// scoreColsOf is scoreCols qualified by a table alias.
+func scoreColsOf(alias string) string {
+	cols := strings.Split(scoreCols, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// storedScore is one village_score row as read by scoreCols. Nullable columns
+// are value types, so a row can be kept by copying (only x needs cloning).
+type storedScore struct {
+	code, kec                             string
+	households, inNeed                    int64
+	h, a, m0, heb, m0eb, density, z, p, q pgtype.Float8
+	hotspot                               string
+	rank, rankKec                         int32
+	detail, vi                            pgtype.Text
+	x                                     []float64
+}
+
+func (r *storedScore) targets() []any {
+	return []any{&r.code, &r.kec, &r.households, &r.inNeed, &r.h, &r.a, &r.m0, &r.heb, &r.m0eb, &r.density,
+		&r.hotspot, &r.z, &r.p, &r.q, &r.rank, &r.rankKec, &r.detail, &r.x, &r.vi}
+}
+
+// score rebuilds the explained score: from the columns and the explain vector
+// (made with the run's sector list), or from the JSON of runs stored before
+// migration 010.
+func (r *storedScore) score(sectors []string) (matching.NeedScore, error) {
+	var sc matching.NeedScore
+	if r.detail.Valid {
+		err := json.Unmarshal([]byte(r.detail.String), &sc)
+		return sc, err
+	}
+	val := func(f pgtype.Float8) matching.Value {
+		if !f.Valid {
+			return matching.NA
+		}
+		return matching.Value(f.Float64)
+	}
+	sc = matching.NeedScore{Code: r.code, KecamatanCode: r.kec, Households: matching.Count(r.households),
+		InNeed: matching.Count(r.inNeed), H: val(r.h), A: val(r.a), M0: val(r.m0), HEB: val(r.heb), M0EB: val(r.m0eb),
+		Density: val(r.density), HotSpot: matching.HotSpot{Z: val(r.z), P: val(r.p), Q: val(r.q), Label: r.hotspot},
+		Rank: int(r.rank), RankKecamatan: int(r.rankKec)}
+	if r.vi.Valid {
+		if err := json.Unmarshal([]byte(r.vi.String), &sc.Village); err != nil {
+			return sc, err
+		}
+	}
+	return sc, sc.SetExplainVector(r.x, sectors)
+}
+
+// runSectors reads the sector order of a run's explain vectors.
+func (s *Store) runSectors(ctx context.Context, runID int64) ([]string, error) {
+	var sectors []string
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(sectors, '{}') FROM score_run WHERE id = $1`, runID).Scan(&sectors)
+	return sectors, err
+}
+
+// RunScores returns the exact scores of a run by village code, rebuilt on every
+// core.
 func (s *Store) RunScores(ctx context.Context, runID int64) (map[string]matching.NeedScore, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, detail::text FROM village_score WHERE run_id = $1`, runID)
+	sectors, err := s.runSectors(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	var codes, raws []string
-	var code, raw string
-	if _, err := pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
-		codes, raws = append(codes, code), append(raws, raw)
+	rows, err := s.Pool.Query(ctx, `SELECT `+scoreCols+` FROM village_score WHERE run_id = $1`, runID)
+	if err != nil {
+		return nil, err
+	}
+	var stored []storedScore
+	var r storedScore
+	if _, err := pgx.ForEachRow(rows, r.targets(), func() error {
+		c := r
+		c.x = slices.Clone(r.x)
+		stored = append(stored, c)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	decoded := make([]matching.NeedScore, len(raws))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(raws)/2000)
+	decoded := make([]matching.NeedScore, len(stored))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(stored)/2000)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(raws); i += workers {
-				if err := json.Unmarshal([]byte(raws[i]), &decoded[i]); err != nil {
-					errs[w] = fmt.Errorf("score of village %s in run %d: %w", codes[i], runID, err)
+			for i := w; i < len(stored); i += workers {
+				sc, err := stored[i].score(sectors)
+				if err != nil {
+					errs[w] = fmt.Errorf("score of village %s in run %d: %w", stored[i].code, runID, err)
 					return
 				}
+				decoded[i] = sc
 			}
 		})
 	}
@@ -93,9 +168,9 @@ func (s *Store) RunScores(ctx context.Context, runID int64) (map[string]matching
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := make(map[string]matching.NeedScore, len(codes))
-	for i, c := range codes {
-		out[c] = decoded[i]
+	out := make(map[string]matching.NeedScore, len(stored))
+	for i := range stored {
+		out[stored[i].code] = decoded[i]
 	}
 	return out, nil
 }
@@ -270,19 +345,22 @@ type TrendPoint struct {
 // VillageTrend returns code's scores over every period scored on set setID.
 func (s *Store) VillageTrend(ctx context.Context, code string, setID int64) ([]TrendPoint, error) {
 	rows, err := s.Pool.Query(ctx, `
-		SELECT DISTINCT ON (r.period) r.period, r.id, vs.detail
+		SELECT DISTINCT ON (r.period) r.period, r.id, coalesce(r.sectors, '{}'), `+scoreColsOf("vs")+`
 		FROM score_run r JOIN village_score vs ON vs.run_id = r.id AND vs.code = $1
 		WHERE r.set_id = $2 ORDER BY r.period, r.id DESC`, code, setID)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrendPoint, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TrendPoint, error) {
 		var tp TrendPoint
-		var raw []byte
-		if err := r.Scan(&tp.Period, &tp.RunID, &raw); err != nil {
+		var sectors []string
+		var r storedScore
+		if err := row.Scan(append([]any{&tp.Period, &tp.RunID, &sectors}, r.targets()...)...); err != nil {
 			return tp, err
 		}
-		return tp, json.Unmarshal(raw, &tp.Score)
+		var err error
+		tp.Score, err = r.score(sectors)
+		return tp, err
 	})
 }
 

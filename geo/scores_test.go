@@ -2,6 +2,7 @@ package geo_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -280,5 +281,55 @@ func TestAdjacencyRealBekasi(t *testing.T) {
 		if n[:8] == "32.16.23" {
 			t.Fatalf("Pantai Bakti adjacent to %s", n)
 		}
+	}
+}
+
+// TestScoresStoredBeforeVectorsStillRead: runs written before migration 010
+// hold the explained score as JSON (detail) instead of the explain vector; they
+// read back exactly as the vector form of the same run does, and the constraint
+// keeps a row from holding neither.
+func TestScoresStoredBeforeVectorsStillRead(t *testing.T) {
+	_, owner, web := geotest.Migrated(t)
+	ctx := context.Background()
+	activate(t, owner, grid4())
+	var recs []geo.HouseholdRecord
+	for i := range 120 {
+		v := i % 4
+		recs = append(recs, geo.HouseholdRecord{ExternalID: fmt.Sprint("h", i), Lon: 107.005 + 0.01*float64(v%2),
+			Lat: -6.185 - 0.01*float64(v/2), Members: 4, ChildrenU5: i % 2, Stunted: i % 2 * (i % 3 % 2), ExtremePoor: i%5 == 0,
+			UnemployedAdults: i / 4 % 2})
+	}
+	importRecs(t, owner, "survey", "2026", recs)
+	if _, err := owner.RecomputeScores(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rk, err := web.Ranking(ctx, "")
+	if err != nil || rk.Run == nil {
+		t.Fatalf("ranking: %+v %v", rk.Run, err)
+	}
+	fromVector, err := web.RunScores(ctx, rk.Run.ID)
+	if err != nil || len(fromVector) != 4 {
+		t.Fatalf("run scores: %d %v", len(fromVector), err)
+	}
+	for code, sc := range fromVector {
+		detail, _ := json.Marshal(sc)
+		if _, err := owner.Pool.Exec(ctx, `UPDATE village_score SET detail = $3, x = NULL, village_indicators = NULL
+			WHERE run_id = $1 AND code = $2`, rk.Run.ID, code, string(detail)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromJSON, err := web.RunScores(ctx, rk.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, sc := range fromVector {
+		a, _ := json.Marshal(sc)
+		b, _ := json.Marshal(fromJSON[code])
+		if string(a) != string(b) {
+			t.Errorf("%s:\n vector %s\n json   %s", code, a, b)
+		}
+	}
+	if _, err := owner.Pool.Exec(ctx, `UPDATE village_score SET detail = NULL WHERE run_id = $1`, rk.Run.ID); err == nil {
+		t.Error("a village score without detail or explain vector was accepted")
 	}
 }
