@@ -438,8 +438,9 @@ func (s *Store) layerSources(ctx context.Context, l Layer) (string, *tileSpec, e
 			fill = strings.NewReplacer(
 				"{score_props}", "|| coalesce(jsonb_strip_nulls(CASE WHEN @agg THEN jsonb_build_object("+strings.Join(all, ", ")+
 					") ELSE "+compObj+" END), '{}'::jsonb)",
-				"{score_join}", `LEFT JOIN LATERAL (SELECT x.* FROM village_score x JOIN score_run r ON r.id = x.run_id
-					WHERE x.code = v.code AND r.set_id = v.set_id ORDER BY x.run_id DESC LIMIT 1) sc ON true`,
+				// The newest run of the village's set holds every village of the set.
+				"{score_join}", `LEFT JOIN village_score sc ON sc.run_id = (SELECT max(r.id) FROM score_run r
+					WHERE r.set_id = v.set_id) AND sc.code = v.code`,
 			)
 			// The same properties as MVT columns: ST_AsMVT leaves NULLs out, as
 			// jsonb_strip_nulls does; companies get their subset only.

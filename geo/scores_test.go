@@ -286,8 +286,8 @@ func TestAdjacencyRealBekasi(t *testing.T) {
 
 // TestScoresStoredBeforeVectorsStillRead: runs written before migration 010
 // hold the explained score as JSON (detail) instead of the explain vector; they
-// read back exactly as the vector form of the same run does, and the constraint
-// keeps a row from holding neither.
+// read back exactly as the vector form of the same run does, the constraint
+// keeps a row from holding neither, and deleting a run deletes its rows.
 func TestScoresStoredBeforeVectorsStillRead(t *testing.T) {
 	_, owner, web := geotest.Migrated(t)
 	ctx := context.Background()
@@ -331,5 +331,14 @@ func TestScoresStoredBeforeVectorsStillRead(t *testing.T) {
 	}
 	if _, err := owner.Pool.Exec(ctx, `UPDATE village_score SET detail = NULL WHERE run_id = $1`, rk.Run.ID); err == nil {
 		t.Error("a village score without detail or explain vector was accepted")
+	}
+	// Deleting a run deletes its village rows (the statement-level cascade of
+	// migration 010, which replaced the foreign key).
+	if _, err := owner.Pool.Exec(ctx, `DELETE FROM score_run WHERE id = $1`, rk.Run.ID); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := owner.Pool.QueryRow(ctx, `SELECT count(*) FROM village_score WHERE run_id = $1`, rk.Run.ID).Scan(&left); err != nil || left != 0 {
+		t.Errorf("village scores left after their run was deleted: %d %v", left, err)
 	}
 }
