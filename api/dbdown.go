@@ -14,8 +14,7 @@ import (
 // refused or broken connections, a server shutting down or starting up — into a
 // 503 with Retry-After, instead of a 500: the client may retry, nothing is wrong
 // with its request, and load balancers take 503 as "try elsewhere".
-func (s *Server) dbUnavailable(c *fiber.Ctx) error {
-	err := c.Next()
+func dbUnavailable(c *fiber.Ctx, err error) error {
 	if err == nil || !databaseDown(err) {
 		return err
 	}

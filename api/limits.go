@@ -96,15 +96,15 @@ func sizeText(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// limitBody refuses a body over its route's limit with 413 before any handler
+// bodyTooLarge refuses a body over its route's limit with 413 before any handler
 // parses it. (fasthttp has read it already, up to Config.BodyLimit.)
-func (s *Server) limitBody(c *fiber.Ctx) error {
+func (s *Server) bodyTooLarge(c *fiber.Ctx) error {
 	n := c.Request().Header.ContentLength()
 	if b := len(c.Request().Body()); b > n {
 		n = b // chunked bodies have no Content-Length
 	}
 	if n <= 0 {
-		return c.Next()
+		return nil
 	}
 	upload := s.cfg.BodyLimit
 	if upload <= 0 {
@@ -115,5 +115,5 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 			"badan permintaan %s melebihi batas %s untuk %s %s (request body of %s exceeds this route's limit of %s)",
 			sizeText(n), sizeText(limit), c.Method(), c.Path(), sizeText(n), sizeText(limit)))
 	}
-	return c.Next()
+	return nil
 }

@@ -15,20 +15,18 @@ func (s *Server) refreshScores(ctx context.Context, by string) {
 	}
 }
 
-// settleWrites holds the answer to a request that may have written (any method
-// but GET, HEAD and OPTIONS) until every server's freshness lease taken before
-// its last write ran out (geo.FreshnessLease), so a client that got the answer
-// and asks any server next gets what it changed — a tile included. The wait
-// (geo.WriterWait) starts at the store's last write, so it is spent only by
+// settleAfterWrite holds the answer to a request that may have written (any
+// method but GET, HEAD and OPTIONS) until every server's freshness lease taken
+// before its last write ran out (geo.FreshnessLease), so a client that got the
+// answer and asks any server next gets what it changed — a tile included. The
+// wait (geo.WriterWait) starts at the store's last write, so it is spent only by
 // requests that wrote.
-func (s *Server) settleWrites(c *fiber.Ctx) error {
-	err := c.Next()
+func (s *Server) settleAfterWrite(c *fiber.Ctx) {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		return err
+		return
 	}
 	s.settle(c.UserContext())
-	return err
 }
 
 // settle waits out the freshness lease after the last write of both stores.

@@ -144,7 +144,7 @@ func (t *tileService) LayersDisconnected(err error) {
 func (t *tileService) AuthChanged() { t.tokens.flush() }
 
 const (
-	// localVersions holds the geo.Versions a request read through the barrier.
+	// localVersions holds the *geo.Versions a request read through the barrier.
 	localVersions = "sinergi.versions"
 	// localAuthEpoch holds the auth epoch under which a bearer token was accepted
 	// from the token cache (absent when the token was checked in the database).
@@ -230,17 +230,19 @@ func (s *Server) confirmAuth(c *fiber.Ctx, fresh int64) (bool, error) {
 	return geo.ViewerOf(old) != geo.ViewerOf(u), nil
 }
 
-// versionsOfLocal returns the versions the request already read through the
-// barrier (zero Versions when it did not).
-func (t *tileService) versionsOfLocal(c *fiber.Ctx) geo.Versions {
-	v, _ := c.Locals(localVersions).(geo.Versions)
-	return v
+// authEpochOfLocal returns the auth epoch the request already read through the
+// barrier (0 when it did not).
+func (t *tileService) authEpochOfLocal(c *fiber.Ctx) int64 {
+	if v, _ := c.Locals(localVersions).(*geo.Versions); v != nil {
+		return v.AuthEpoch
+	}
+	return 0
 }
 
 // versionsOf returns the versions the request read through the barrier (reading
-// them now if it did not yet).
-func (t *tileService) versionsOf(c *fiber.Ctx) (geo.Versions, error) {
-	if v, ok := c.Locals(localVersions).(geo.Versions); ok {
+// them now if it did not yet). They are shared: read only.
+func (t *tileService) versionsOf(c *fiber.Ctx) (*geo.Versions, error) {
+	if v, ok := c.Locals(localVersions).(*geo.Versions); ok {
 		return v, nil
 	}
 	v, err := t.barrier.read(c.UserContext())
@@ -418,15 +420,16 @@ func (s *Server) serveTile(c *fiber.Ctx, retry bool) error {
 	}
 	ct, ok := t.cache.get(keyOf(version))
 	if ok && !fresh && !t.trustNotify {
+		known := version
 		if err := confirm(); err != nil {
 			return err
 		}
-		if k := keyOf(version); ct.key != string(k) {
-			ct, ok = t.cache.get(k)
+		if version != known {
+			ct, ok = t.cache.get(keyOf(version))
 		}
 	}
 	if ok {
-		if again, err := restart(s.confirmAuth(c, t.versionsOfLocal(c).AuthEpoch)); again || err != nil {
+		if again, err := restart(s.confirmAuth(c, t.authEpochOfLocal(c))); again || err != nil {
 			return err
 		}
 		t.hits.Inc()

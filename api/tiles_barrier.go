@@ -48,6 +48,13 @@ type versionRead struct {
 	err  error
 }
 
+func (r *versionRead) result() (*geo.Versions, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return &r.v, nil
+}
+
 // versionLease is a completed read and when it was sent.
 type versionLease struct {
 	v    geo.Versions
@@ -56,18 +63,20 @@ type versionLease struct {
 
 // read returns versions no older than the request: the lease's while it lasts,
 // else those of a read that begins after now.
-func (b *versionBarrier) read(ctx context.Context) (geo.Versions, error) {
+//
+// The versions returned are shared by every request they serve: read only.
+func (b *versionBarrier) read(ctx context.Context) (*geo.Versions, error) {
 	if l := b.lease.Load(); l != nil && time.Since(l.sent) < geo.FreshnessLease {
 		if !b.used.Load() {
 			b.used.Store(true)
 		}
-		return l.v, nil
+		return &l.v, nil
 	}
 	return b.join(ctx)
 }
 
 // join waits for a read that begins after now.
-func (b *versionBarrier) join(ctx context.Context) (geo.Versions, error) {
+func (b *versionBarrier) join(ctx context.Context) (*geo.Versions, error) {
 	b.mu.Lock()
 	if b.next == nil {
 		b.next = &versionRead{done: make(chan struct{})}
@@ -83,13 +92,13 @@ func (b *versionBarrier) join(ctx context.Context) (geo.Versions, error) {
 	// would cost it a timer, needed only when its deadline comes sooner.
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > barrierTimeout {
 		<-r.done
-		return r.v, r.err
+		return r.result()
 	}
 	select {
 	case <-r.done:
-		return r.v, r.err
+		return r.result()
 	case <-ctx.Done():
-		return geo.Versions{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
