@@ -36,11 +36,15 @@ type LayerListener interface {
 // process runs one, so a change committed by any process — the CLI included —
 // reaches every cache.
 func (s *Store) ListenLayers(ctx context.Context, l LayerListener) error {
-	backoff := 100 * time.Millisecond
+	const firstBackoff = 100 * time.Millisecond
+	backoff := firstBackoff
 	for {
-		err := s.listenOnce(ctx, l)
+		connected, err := s.listenOnce(ctx, l)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if connected {
+			backoff = firstBackoff // a connection that worked starts the back-off over
 		}
 		l.LayersDisconnected(err)
 		select {
@@ -52,19 +56,21 @@ func (s *Store) ListenLayers(ctx context.Context, l LayerListener) error {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, l LayerListener) error {
+// listenOnce listens on one connection until it fails; connected reports
+// whether it got as far as LayersConnected.
+func (s *Store) listenOnce(ctx context.Context, l LayerListener) (connected bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, s.Pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return fmt.Errorf("layer listener: connect: %w", err)
+		return false, fmt.Errorf("layer listener: connect: %w", err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+LayerChannel+"; LISTEN "+AuthChannel); err != nil {
-		return fmt.Errorf("layer listener: listen: %w", err)
+		return false, fmt.Errorf("layer listener: listen: %w", err)
 	}
 	// Read versions only after LISTEN is in place, so no change falls in between.
 	rows, err := conn.Query(ctx, `SELECT layer, version FROM layer_version`)
 	if err != nil {
-		return fmt.Errorf("layer listener: read versions: %w", err)
+		return false, fmt.Errorf("layer listener: read versions: %w", err)
 	}
 	versions := map[string]int64{}
 	var (
@@ -72,13 +78,13 @@ func (s *Store) listenOnce(ctx context.Context, l LayerListener) error {
 		v    int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&name, &v}, func() error { versions[name] = v; return nil }); err != nil {
-		return fmt.Errorf("layer listener: read versions: %w", err)
+		return false, fmt.Errorf("layer listener: read versions: %w", err)
 	}
 	l.LayersConnected(versions)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return fmt.Errorf("layer listener: %w", err)
+			return true, fmt.Errorf("layer listener: %w", err)
 		}
 		if n.Channel == AuthChannel {
 			l.AuthChanged()

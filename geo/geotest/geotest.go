@@ -52,17 +52,18 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Logf("drop %s: %v", name, err)
-			return
+		// Retried: with every package's tests running at once the cluster can
+		// be out of connection slots for a moment, which left databases behind.
+		var err error
+		for try := range 5 {
+			if try > 0 {
+				time.Sleep(time.Second)
+			}
+			if err = dropDatabase(admin, name); err == nil {
+				return
+			}
 		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
+		t.Logf("drop %s: %v", name, err)
 	})
 	cfg, err := pgx.ParseConfig(admin)
 	if err != nil {
@@ -145,4 +146,16 @@ func ActivateShared(t testing.TB, st *geo.Store, file, level string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func dropDatabase(admin, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
 }
