@@ -154,6 +154,11 @@ func (s *Store) RecomputeScoresWith(ctx context.Context, opt ScoreOptions) ([]Sc
 		run.Timings["adjacency"] = adjMs
 		run.Timings["prepare"] = prepare
 		run.Timings["total"] = prepare + ms(time.Since(t))
+		// The stored run gets the finished timings too (its row was written
+		// before write and total were known). Not worth failing the run over.
+		if _, err := s.Pool.Exec(ctx, `UPDATE score_run SET timings = $2 WHERE id = $1`, run.ID, run.Timings); err != nil {
+			run.Timings["stored"] = false
+		}
 		runs = append(runs, run)
 	}
 	return runs, nil

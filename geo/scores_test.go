@@ -307,6 +307,11 @@ func TestScoresStoredBeforeVectorsStillRead(t *testing.T) {
 	if err != nil || rk.Run == nil {
 		t.Fatalf("ranking: %+v %v", rk.Run, err)
 	}
+	for _, k := range []string{"aggregate", "index", "hotspots", "write", "total"} {
+		if _, ok := rk.Run.Timings[k]; !ok {
+			t.Errorf("stored run timings lack %q: %v", k, rk.Run.Timings)
+		}
+	}
 	fromVector, err := web.RunScores(ctx, rk.Run.ID)
 	if err != nil || len(fromVector) != 4 {
 		t.Fatalf("run scores: %d %v", len(fromVector), err)
