@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -293,6 +295,24 @@ type indicatorBatch struct {
 	vs  []matching.VillageIndicators
 }
 
+// aggregateWorkers is the parallel workers the household aggregate may use when
+// the database runs on this machine and has fewer than four cores: one less
+// than the cores, as the leader process works too. PostgreSQL's default (2)
+// puts three processes on two cores there, which measured 5.2–5.5 s against
+// 4.2–4.5 s with one worker (10,000,000 households, 80,000 villages). -1 leaves
+// the server's setting alone (a remote database, or enough cores).
+func (s *Store) aggregateWorkers() int {
+	h := s.Pool.Config().ConnConfig.Host
+	local := h == "localhost" || strings.HasPrefix(h, "/")
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		local = true
+	}
+	if n := runtime.NumCPU(); local && n < 4 {
+		return max(n-1, 0)
+	}
+	return -1
+}
+
 // queueIndicators queues the household aggregate of one period and set and the
 // village lookup on b; merge combines them once the batch has run.
 func queueIndicators(b *pgx.Batch, period string, setID int64, linked bool) *indicatorBatch {
@@ -443,6 +463,9 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 		lookupDone <- err
 	}()
 	b := &pgx.Batch{}
+	if n := s.aggregateWorkers(); n >= 0 {
+		b.Queue(`SELECT set_config('max_parallel_workers_per_gather', $1, true)`, strconv.Itoa(n))
+	}
 	ib.queueAggregate(b, in.period, in.setID, in.linked)
 	err := s.sendIndicatorBatch(ctx, b)
 	if lerr := <-lookupDone; err == nil {
