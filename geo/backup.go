@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -91,8 +92,12 @@ func Restore(ctx context.Context, url, file string) (RestoreResult, error) {
 	}
 	// psql --single-transaction wraps the drop, the restore and the re-applied
 	// erasures in one transaction.
+	versions, err := liveVersions(ctx, url)
+	if err != nil {
+		return res, err
+	}
 	prelude := dropProjectObjectsSQL
-	post := reapplyErasuresSQL(erasures)
+	post := reapplyErasuresSQL(erasures) + versionsForwardSQL(versions)
 	cmd := exec.CommandContext(ctx, "psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
 		"--dbname="+url, "-c", prelude, "-f", script.Name(), "-c", post)
 	var stderr bytes.Buffer
@@ -102,6 +107,11 @@ func Restore(ctx context.Context, url, file string) (RestoreResult, error) {
 		return res, fmt.Errorf("restore %s (nothing changed): %w: %s", file, err, errorLine(stderr.String()))
 	}
 	res.ErasuresReapplied = len(erasures)
+	// psql wrote, not a Store: wait out the freshness lease here (FreshnessLease).
+	select {
+	case <-time.After(WriterWait):
+	case <-ctx.Done():
+	}
 	return res, nil
 }
 
@@ -126,6 +136,67 @@ func liveErasures(ctx context.Context, url string) ([]erasure, error) {
 		err := r.Scan(&e.register, &e.externalID, &e.requestedAt, &e.requestedBy, &e.note)
 		return e, err
 	})
+}
+
+// liveVersions reads the layer versions and the auth epoch before a restore
+// (empty when the tables do not exist yet).
+func liveVersions(ctx context.Context, url string) (map[string]int64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	defer conn.Close(context.Background())
+	out := map[string]int64{}
+	var layers, epoch bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('public.layer_version') IS NOT NULL,
+		to_regclass('public.auth_epoch') IS NOT NULL`).Scan(&layers, &epoch); err != nil {
+		return nil, err
+	}
+	if layers {
+		rows, err := conn.Query(ctx, `SELECT layer, version FROM layer_version`)
+		if err != nil {
+			return nil, err
+		}
+		var l string
+		var v int64
+		if _, err := pgx.ForEachRow(rows, []any{&l, &v}, func() error { out[l] = v; return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if epoch {
+		var e int64
+		if err := conn.QueryRow(ctx, `SELECT coalesce(max(epoch), 0) FROM auth_epoch`).Scan(&e); err != nil {
+			return nil, err
+		}
+		out[authEpochKey] = e
+	}
+	return out, nil
+}
+
+// authEpochKey holds the auth epoch in liveVersions' map (no layer has this name).
+const authEpochKey = " auth_epoch"
+
+// versionsForwardSQL moves every layer version and the auth epoch past both the
+// restored value and the one before the restore. The backup's versions are
+// older than the live ones: without this a server's cache could hold tiles
+// under the very versions the restore brings back, rendered from other data,
+// and a token cached under an older epoch could outlive its revocation. The
+// bumps also NOTIFY every server.
+func versionsForwardSQL(old map[string]int64) string {
+	var b strings.Builder
+	// The restore script empties search_path; bump_layer names its table unqualified.
+	b.WriteString("SET search_path TO public;\n")
+	for l, v := range old {
+		if l == authEpochKey {
+			fmt.Fprintf(&b, "UPDATE public.auth_epoch SET epoch = greatest(epoch, %d) + 1;\nNOTIFY %s;\n", v, AuthChannel)
+			continue
+		}
+		fmt.Fprintf(&b, `INSERT INTO public.layer_version (layer, version) VALUES (%s, %d)
+ON CONFLICT (layer) DO UPDATE SET version = greatest(layer_version.version, EXCLUDED.version);
+`, quote(l), v)
+	}
+	b.WriteString("SELECT public.bump_layer(layer) FROM public.layer_version;\n")
+	return b.String()
 }
 
 // reapplyErasuresSQL records the erasures again (when the backup predates them)

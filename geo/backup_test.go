@@ -49,6 +49,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := tableDigests(t, owner)
+	versionsAtBackup := layerVersions(t, owner)
 	file := filepath.Join(t.TempDir(), "sinergi.dump")
 	if err := geo.Backup(ctx, url, file); err != nil {
 		t.Fatal(err)
@@ -63,9 +64,17 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if _, err := owner.EraseHousehold(ctx, "demo", "HH-0000007", "test", "permintaan warga"); err != nil {
 		t.Fatal(err)
 	}
+	versionsBefore := layerVersions(t, owner)
 	res, err := geo.Restore(ctx, url, file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every layer version and the auth epoch move past both the restored and the
+	// replaced values, so no server's cache serves a tile or a token from before.
+	for l, v := range layerVersions(t, owner) {
+		if v <= versionsBefore[l] || v <= versionsAtBackup[l] {
+			t.Errorf("%s: version %d after the restore, %d before it, %d in the backup", l, v, versionsBefore[l], versionsAtBackup[l])
+		}
 	}
 	if res.ErasuresReapplied != 1 {
 		t.Fatalf("erasures re-applied: %d, want 1", res.ErasuresReapplied)
@@ -73,7 +82,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	owner.Pool.Reset() // type OIDs may have changed
 	after := tableDigests(t, owner)
 	for name, d := range before {
-		if name == `"pii"."erasure"` || name == `"pii"."household_person"` || name == `"public"."household"` {
+		if name == `"pii"."erasure"` || name == `"pii"."household_person"` || name == `"public"."household"` ||
+			name == `"public"."layer_version"` || name == `"public"."auth_epoch"` {
 			continue
 		}
 		if after[name] != d {
@@ -127,4 +137,29 @@ func TestRestoreBadFileChangesNothing(t *testing.T) {
 			t.Errorf("%s changed after a failed restore", k)
 		}
 	}
+}
+
+// layerVersions reads every layer version and the auth epoch (as "auth_epoch").
+func layerVersions(t *testing.T, st *geo.Store) map[string]int64 {
+	t.Helper()
+	owner := st
+	owner.Pool.Reset()
+	rows, err := owner.Pool.Query(context.Background(), `SELECT layer, version FROM layer_version
+		UNION ALL SELECT 'auth_epoch', epoch FROM auth_epoch`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for rows.Next() {
+		var l string
+		var v int64
+		if err := rows.Scan(&l, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[l] = v
+	}
+	if err := rows.Err(); err != nil || len(out) < 6 {
+		t.Fatalf("layer versions: %v %v", out, err)
+	}
+	return out
 }
