@@ -491,7 +491,7 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 	// The company view (disclosure control) is stored with the run so the tiles
 	// and OGC items, built in SQL, serve companies the same values as the API.
 	sectors := matching.SectorList(w)
-	rows, err := scoreRows(scores, matching.ControlScores(scores, w), sectors)
+	rows, err := scoreRows(scores, matching.ControlledRanks(scores, w), sectors)
 	if err != nil {
 		return run, err
 	}
@@ -547,10 +547,10 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 
 // scoreRows turns scores into village_score rows (run_id left 0): the columns,
 // the explain vector (matching.ExplainVector in the order of sectors) and the
-// village indicators, on every core. controlled is
-// matching.ControlScores(scores), index for index; its rank, rank within the
-// kecamatan and smoothed M0 are the company view's columns.
-func scoreRows(scores, controlled []matching.NeedScore, sectors []string) ([][]any, error) {
+// village indicators, on every core. controlled is matching.ControlledRanks
+// (scores), index for index: the company view's rank, rank within the
+// kecamatan and smoothed M0 columns.
+func scoreRows(scores []matching.NeedScore, controlled []matching.ControlledRank, sectors []string) ([][]any, error) {
 	rows := make([][]any, len(scores))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(scores)/2000)
 	var wg sync.WaitGroup

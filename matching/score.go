@@ -296,48 +296,60 @@ func derive(out []NeedScore, w Weights) {
 	RankScores(out)
 }
 
+// afIndex computes the Alkire–Foster H, A and M0 of a village from its
+// household count n, in-need count q and censored counts, and the numerator and
+// denominator of H for smoothing (NaN when H is unavailable); wc = Σ w_j C_j.
+// A suppressed n or q makes H, A and M0 unavailable. In a controlled table a
+// "<5" censored count enters as 0 (approximate says so): the value stays a
+// function of what is shown.
+func afIndex(n, q Count, cen *[NumHouseholdIndicators]Count, wv *[NumHouseholdIndicators]float64) (h, a, m0 Value, hy, hn, wc float64, approximate bool) {
+	h, a, m0 = NA, NA, NA
+	hy, hn = math.NaN(), math.NaN()
+	if n > 0 && q >= 0 {
+		h = Value(float64(q) / float64(n))
+		hy, hn = float64(q), float64(n)
+	} else if n == 0 && q >= 0 {
+		// No household at all: nothing is deprived; smoothing returns the prior.
+		h = 0
+		hy, hn = 0, 0
+	}
+	for j, c := range cen {
+		if c < 0 {
+			approximate = approximate || wv[j] > 0
+			continue
+		}
+		wc += wv[j] * float64(c)
+	}
+	if n >= 0 && q >= 0 {
+		if n > 0 {
+			m0 = Value(math.Min(1, wc/float64(n)))
+		} else {
+			m0 = 0
+		}
+		if q > 0 {
+			a = Value(math.Min(1, wc/float64(q)))
+		} else {
+			a = 0
+		}
+	}
+	return h, a, m0, hy, hn, wc, approximate
+}
+
 // deriveCounts fills the values of s (village i) computed from its own counts
 // and records its rates' numerators and denominators for smoothing.
 func deriveCounts(s *NeedScore, i int, wv [NumHouseholdIndicators]float64, hy, hn []float64, ry, rn [][]float64) {
 	nIdx := len(HouseholdIndicators)
 	{
 		n, q := s.Households, s.InNeed
-		s.H, s.A, s.M0 = NA, NA, NA
+		var cen [NumHouseholdIndicators]Count
+		for j, name := range HouseholdIndicators {
+			cen[j] = s.Censored[name]
+		}
+		var wc float64
+		s.H, s.A, s.M0, hy[i], hn[i], wc, s.Approximate = afIndex(n, q, &cen, &wv)
 		s.Rates = make(map[string]Value, nIdx+1)
 		s.Contributions = make(map[string]Value, nIdx)
-		hy[i], hn[i] = math.NaN(), math.NaN()
-		if n > 0 && q >= 0 {
-			s.H = Value(float64(q) / float64(n))
-			hy[i], hn[i] = float64(q), float64(n)
-		} else if n == 0 && q >= 0 {
-			// No household at all: nothing is deprived; smoothing returns the prior.
-			s.H = 0
-			hy[i], hn[i] = 0, 0
-		}
-		// M0 = Σ w_j C_j / n; contributions w_j C_j / Σ_k w_k C_k. In a controlled
-		// table a "<5" censored count enters as 0 (Approximate says so): the value
-		// stays a function of what is shown.
-		wc := 0.0
-		s.Approximate = false
-		for j, name := range HouseholdIndicators {
-			c := s.Censored[name]
-			if c < 0 {
-				s.Approximate = s.Approximate || wv[j] > 0
-				continue
-			}
-			wc += wv[j] * float64(c)
-		}
 		if n >= 0 && q >= 0 {
-			if n > 0 {
-				s.M0 = Value(math.Min(1, wc/float64(n)))
-			} else {
-				s.M0 = 0
-			}
-			if q > 0 {
-				s.A = Value(math.Min(1, wc/float64(q)))
-			} else {
-				s.A = 0
-			}
 			for j, name := range HouseholdIndicators {
 				if wc > 0 {
 					s.Contributions[name] = Value(100 * wv[j] * float64(s.Censored[name]) / wc)

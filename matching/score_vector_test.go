@@ -60,3 +60,38 @@ func TestExplainVectorRoundTrip(t *testing.T) {
 		t.Fatal("a short vector was accepted")
 	}
 }
+
+// TestControlledRanksMatchControlScores: the lean company ranking equals the
+// ranks and smoothed M0 of the full company view, on villages with small counts
+// (suppressed and rounded), empty villages and population denominators.
+func TestControlledRanksMatchControlScores(t *testing.T) {
+	w := DefaultWeights()
+	vs := benchVillages(4000)
+	for i := range vs {
+		switch i % 4 {
+		case 0: // a handful of households: counts 1–4 are suppressed
+			vs[i].Patterns = [NumPatterns]int64{int64(i % 7), int64(i % 3), int64(i % 5), 1, 0, int64(i % 2), 2, int64(i % 4)}
+		case 1:
+			vs[i].Patterns = [NumPatterns]int64{}
+		case 2:
+			vs[i].PopulationHouseholds = vs[i].Registered() + 3
+		}
+	}
+	exact := ScoreVillages(vs, w)
+	full := ControlScores(exact, w)
+	lean := ControlledRanks(exact, w)
+	suppressed := 0
+	for i := range full {
+		f, l := full[i], lean[i]
+		if f.Rank != l.Rank || f.RankKecamatan != l.RankKecamatan || !(f.M0EB == l.M0EB || !f.M0EB.Valid() && !l.M0EB.Valid()) {
+			t.Fatalf("village %s: full view rank %d/%d m0_eb %v, lean %d/%d %v", f.Code, f.Rank, f.RankKecamatan, f.M0EB,
+				l.Rank, l.RankKecamatan, l.M0EB)
+		}
+		if f.InNeed == Suppressed {
+			suppressed++
+		}
+	}
+	if suppressed == 0 {
+		t.Fatal("no suppressed count in the data: the test would not cover disclosure control")
+	}
+}
