@@ -460,6 +460,15 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 		t := time.Now()
 		err := s.Pool.SendBatch(ctx, lb).Close()
 		run.Timings["lookup"] = ms(time.Since(t)) // read after <-lookupDone
+		if err == nil {
+			// Retention: the new run will make keepRuns. Done here, beside the
+			// aggregate, in its own transaction (the cascade trigger deletes the
+			// rows): if this recompute fails, one run fewer is kept, no harm.
+			t = time.Now()
+			_, err = s.Pool.Exec(ctx, `DELETE FROM score_run WHERE period = $1 AND set_id = $2 AND id NOT IN (
+				SELECT id FROM score_run WHERE period = $1 AND set_id = $2 ORDER BY id DESC LIMIT $3)`, in.period, in.setID, keepRuns-1)
+			run.Timings["prune"] = ms(time.Since(t))
+		}
 		lookupDone <- err
 	}()
 	b := &pgx.Batch{}
@@ -526,9 +535,8 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 			return fmt.Errorf("store village scores: %w", err)
 		}
 		run.Timings["copy"] = ms(time.Since(tc))
+		tc = time.Now()
 		b = &pgx.Batch{}
-		b.Queue(`DELETE FROM score_run WHERE period = $1 AND set_id = $2 AND id NOT IN (
-			SELECT id FROM score_run WHERE period = $1 AND set_id = $2 ORDER BY id DESC LIMIT $3)`, in.period, in.setID, keepRuns)
 		b.Queue(`SELECT bump_layer('desa')`)
 		b.Queue(`INSERT INTO audit_log (actor, action, object, detail) VALUES ($1, 'scores.recompute', $2, $3)`,
 			opt.By, fmt.Sprintf("score_run:%d", run.ID), map[string]any{"period": in.period, "boundary_set": in.setID,
@@ -536,6 +544,7 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("store score run %d: %w", run.ID, err)
 		}
+		run.Timings["finish"] = ms(time.Since(tc)) // layer bumped, audit row
 		return nil
 	})
 	if err != nil {

@@ -347,3 +347,26 @@ func TestScoresStoredBeforeVectorsStillRead(t *testing.T) {
 		t.Errorf("village scores left after their run was deleted: %d %v", left, err)
 	}
 }
+
+// TestScoreRunsKeptPerPeriod: a period keeps its ten newest runs, and the rows
+// of the pruned ones go with them.
+func TestScoreRunsKeptPerPeriod(t *testing.T) {
+	_, owner, _ := geotest.Migrated(t)
+	ctx := context.Background()
+	activate(t, owner, grid4())
+	importRecs(t, owner, "survey", "2026", []geo.HouseholdRecord{{ExternalID: "a", Lon: 107.005, Lat: -6.185, Members: 3, ExtremePoor: true}})
+	for range 12 {
+		if _, err := owner.RecomputeScores(ctx, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var runs, rows, orphans int
+	if err := owner.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM score_run WHERE period = '2026'),
+		(SELECT count(*) FROM village_score), (SELECT count(*) FROM village_score WHERE run_id NOT IN (SELECT id FROM score_run))`).
+		Scan(&runs, &rows, &orphans); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 10 || rows != 40 || orphans != 0 {
+		t.Fatalf("after 12 recomputes: %d runs (want 10), %d village rows (want 40), %d orphans", runs, rows, orphans)
+	}
+}
