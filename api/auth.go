@@ -23,6 +23,14 @@ const (
 // authenticate accepts a bearer token or a session cookie and stores the user in
 // the request's locals. It never rejects: routes decide with allow().
 func (s *Server) authenticate(c *fiber.Ctx) error {
+	if err := s.authUser(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// authUser is authenticate without passing the request on.
+func (s *Server) authUser(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -37,7 +45,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 			return err
 		}
 		c.Locals(localUser, u)
-		return c.Next()
+		return nil
 	}
 	if sid := c.Cookies(SessionCookie); sid != "" {
 		u, err := s.web.UserBySession(ctx, sid)
@@ -53,7 +61,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return c.Next()
+	return nil
 }
 
 func sameOrigin(c *fiber.Ctx) bool {
@@ -79,17 +87,25 @@ func currentUser(c *fiber.Ctx) (geo.User, bool) {
 // credentials, 403 with the wrong role. Every protected route uses it.
 func allow(roles ...geo.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, ok := currentUser(c)
-		if !ok {
-			return problem(fiber.StatusUnauthorized, "silakan masuk terlebih dahulu (sign in first)")
+		if err := checkRole(c, roles); err != nil {
+			return err
 		}
-		for _, r := range roles {
-			if u.Role == r {
-				return c.Next()
-			}
-		}
-		return problem(fiber.StatusForbidden, "peran "+string(u.Role)+" tidak boleh mengakses ini (role "+string(u.Role)+" may not access this)")
+		return c.Next()
 	}
+}
+
+// checkRole is allow's test: 401 when nobody is signed in, 403 for other roles.
+func checkRole(c *fiber.Ctx, roles []geo.Role) error {
+	u, ok := currentUser(c)
+	if !ok {
+		return problem(fiber.StatusUnauthorized, "silakan masuk terlebih dahulu (sign in first)")
+	}
+	for _, r := range roles {
+		if u.Role == r {
+			return nil
+		}
+	}
+	return problem(fiber.StatusForbidden, "peran "+string(u.Role)+" tidak boleh mengakses ini (role "+string(u.Role)+" may not access this)")
 }
 
 // anyRole lets every signed-in user through.

@@ -45,7 +45,7 @@ type tileService struct {
 	// arrived — typically well under a millisecond after commit, yet a request in
 	// that window gets the old tile. The default, strict, never does: it trusts
 	// the barrier's freshness lease, which costs a hit no more than notify does
-	// (one version read per geo.FreshnessLease/4 while tiles are asked for).
+	// (one version read per geo.FreshnessLease/2 while tiles are asked for).
 	trustNotify bool
 
 	hits, misses prometheus.Counter
@@ -173,20 +173,39 @@ func (s *Server) ogcAuthenticate(c *fiber.Ctx) error {
 	return s.tokenAuth(c, tok)
 }
 
-// tileAuthenticate authenticates tile requests: bearer tokens come from the token
-// cache as of the newest auth epoch this process knows, and the tile handler
-// confirms that epoch with a read begun after the request arrived (the version
-// barrier on a cache hit, the tile query itself on a miss) — so a cache miss costs
-// one query, like a bare tile server, and a revoked token never gets a tile.
-func (s *Server) tileAuthenticate(c *fiber.Ctx) error {
-	tok, ok := bearer(c)
-	if !ok {
-		return s.authenticate(c)
+// tileGate authenticates tile requests and lets layer roles through (allow, in
+// one hop: a cached tile costs a few microseconds, each middleware hop a route
+// scan). Bearer tokens come from the token cache as of the newest auth epoch
+// this process knows, and the tile handler confirms that epoch with a read
+// vouched for after the request arrived (the version barrier on a cache hit,
+// the tile query itself on a miss) — so a cache miss costs one query, like a
+// bare tile server, and a revoked token never gets a tile.
+func (s *Server) tileGate(c *fiber.Ctx) error {
+	var err error
+	if tok, ok := bearer(c); ok {
+		err = s.tokenUser(c, tok)
+	} else {
+		err = s.authUser(c)
 	}
-	return s.tokenAuth(c, tok)
+	if err == nil {
+		err = checkRole(c, layerRoles)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Next()
 }
 
 func (s *Server) tokenAuth(c *fiber.Ctx, tok string) error {
+	if err := s.tokenUser(c, tok); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// tokenUser signs the request in with a bearer token, from the token cache
+// when it holds the token.
+func (s *Server) tokenUser(c *fiber.Ctx, tok string) error {
 	key := sha256.Sum256([]byte(tok))
 	boxed, gen, epoch, ok := s.tiles.tokens.get(key)
 	if ok {
@@ -203,7 +222,7 @@ func (s *Server) tokenAuth(c *fiber.Ctx, tok string) error {
 		s.tiles.tokens.put(key, boxed, gen)
 	}
 	c.Locals(localUser, boxed)
-	return c.Next()
+	return nil
 }
 
 // confirmAuth checks a token accepted from the cache again, in the database,
@@ -558,7 +577,7 @@ func (s *Server) tileJSON(c *fiber.Ctx) error {
 // layerRoutes adds the tile, OGC API Features and OpenAPI routes (called from routes()).
 func (s *Server) layerRoutes() {
 	a := s.app
-	t := a.Group("/tiles", s.tileAuthenticate, allow(layerRoles...))
+	t := a.Group("/tiles", s.tileGate)
 	t.Get("/:file", s.tileJSON)
 	t.Get("/:layer/:z/:x/:y", s.tile)
 	s.ogcRoutes()

@@ -30,7 +30,7 @@ const barrierReaders = 1
 // geo.WriterWait after committing before it reports success (geo.Store.Settle).
 // Such requests take the read's answer without joining a new one; refreshLease
 // keeps the lease current while requests use it, so a busy server reads the
-// versions about every FreshnessLease/4 instead of once per request.
+// versions about every FreshnessLease/2 instead of once per request.
 type versionBarrier struct {
 	store *geo.Store
 
@@ -139,10 +139,11 @@ func (b *versionBarrier) renew(l *versionLease) {
 	}
 }
 
-// refreshLease renews the lease every FreshnessLease/4 while requests use it,
-// until ctx ends; an idle server sends nothing.
+// refreshLease renews the lease every FreshnessLease/2 while requests use it,
+// until ctx ends; an idle server sends nothing. A read takes a millisecond or
+// two, so the renewed lease is in place long before the old one runs out.
 func (b *versionBarrier) refreshLease(ctx context.Context) {
-	t := time.NewTicker(geo.FreshnessLease / 4)
+	t := time.NewTicker(geo.FreshnessLease / 2)
 	defer t.Stop()
 	for {
 		select {
