@@ -12,10 +12,23 @@ import (
 	"github.com/bapeda-bekasi/sinergi/geo"
 )
 
+// localKey names a request local (Fiber's Locals). Locals are found by
+// comparing keys one by one on every lookup: small integer keys compare
+// cheaper than strings (a cached tile looks up five of them).
+type localKey uint8
+
 const (
-	localUser      = "sinergi.user"
-	localSession   = "sinergi.session"
-	localRequestID = "sinergi.request_id"
+	localUser localKey = iota + 1
+	localSession
+	localRequestID
+	// localVersions holds the *geo.Versions a request read through the barrier.
+	localVersions
+	// localAuthEpoch holds the auth epoch under which a bearer token was accepted
+	// from the token cache (absent when the token was checked in the database).
+	localAuthEpoch
+)
+
+const (
 	// SessionCookie is the sign-in cookie's name.
 	SessionCookie = "sinergi_session"
 )

@@ -143,14 +143,6 @@ func (t *tileService) LayersDisconnected(err error) {
 // AuthChanged implements geo.LayerListener: a token was revoked or a user changed.
 func (t *tileService) AuthChanged() { t.tokens.flush() }
 
-const (
-	// localVersions holds the *geo.Versions a request read through the barrier.
-	localVersions = "sinergi.versions"
-	// localAuthEpoch holds the auth epoch under which a bearer token was accepted
-	// from the token cache (absent when the token was checked in the database).
-	localAuthEpoch = "sinergi.auth_epoch"
-)
-
 func bearer(c *fiber.Ctx) (string, bool) {
 	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	return strings.TrimSpace(tok), ok
