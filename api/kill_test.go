@@ -167,18 +167,16 @@ func postRegister(base, token, csvText string) (int, string, error) {
 	_ = mw.Close()
 	req, _ := http.NewRequest("POST", base+"/api/v1/households/import", &b)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), nil
+	return sendBearer(req, token)
 }
 
 func postActivate(base, token string, id int64) (int, string, error) {
 	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/boundaries/%d/activate", base, id), nil)
+	return sendBearer(req, token)
+}
+
+// sendBearer sends req with the bearer token and returns the status and body.
+func sendBearer(req *http.Request, token string) (int, string, error) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -157,9 +157,9 @@ func (s *Store) RecomputeScoresWith(ctx context.Context, opt ScoreOptions) ([]Sc
 		run.Timings["prepare"] = prepare
 		run.Timings["total"] = prepare + ms(time.Since(t))
 		// The stored run gets the finished timings too (its row was written
-		// before write and total were known). Not worth failing the run over.
+		// before write and total were known).
 		if _, err := s.Pool.Exec(ctx, `UPDATE score_run SET timings = $2 WHERE id = $1`, run.ID, run.Timings); err != nil {
-			run.Timings["stored"] = false
+			return runs, fmt.Errorf("period %s: store timings of score run %d: %w", period, run.ID, err)
 		}
 		runs = append(runs, run)
 	}
@@ -500,10 +500,7 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 	// The company view (disclosure control) is stored with the run so the tiles
 	// and OGC items, built in SQL, serve companies the same values as the API.
 	sectors := matching.SectorList(w)
-	rows, err := scoreRows(scores, matching.ControlledRanks(scores, w), sectors)
-	if err != nil {
-		return run, err
-	}
+	rows := scoreRows(scores, matching.ControlledRanks(scores, w), sectors)
 	run.Timings["marshal"] = ms(time.Since(t))
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Three round trips: the run row, the village scores by COPY, the rest.
@@ -559,7 +556,7 @@ func (s *Store) scorePeriod(ctx context.Context, in scoreInput, adj *map[string]
 // village indicators, on every core. controlled is matching.ControlledRanks
 // (scores), index for index: the company view's rank, rank within the
 // kecamatan and smoothed M0 columns.
-func scoreRows(scores []matching.NeedScore, controlled []matching.ControlledRank, sectors []string) ([][]any, error) {
+func scoreRows(scores []matching.NeedScore, controlled []matching.ControlledRank, sectors []string) [][]any {
 	rows := make([][]any, len(scores))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(scores)/2000)
 	var wg sync.WaitGroup
@@ -579,7 +576,7 @@ func scoreRows(scores []matching.NeedScore, controlled []matching.ControlledRank
 		})
 	}
 	wg.Wait()
-	return rows, nil
+	return rows
 }
 
 func nullable(v matching.Value) *float64 {

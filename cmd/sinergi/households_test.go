@@ -10,12 +10,20 @@ import (
 	"github.com/bapeda-bekasi/sinergi/geo/geotest"
 )
 
-func TestHouseholdsImportEraseHashKeyPopulationCLI(t *testing.T) {
-	url := geotest.NewDatabase(t)
+// householdCLIEnv points the CLI at a fresh database and a hash key file in a
+// temporary directory (created on first use); it returns the URL and the directory.
+func householdCLIEnv(t *testing.T) (url, dir string) {
+	t.Helper()
+	url = geotest.NewDatabase(t)
 	t.Setenv("DATABASE_URL", url)
-	dir := t.TempDir()
+	dir = t.TempDir()
 	t.Setenv("SINERGI_HASH_KEY", "")
 	t.Setenv("SINERGI_HASH_KEY_FILE", filepath.Join(dir, "hash.key"))
+	return url, dir
+}
+
+func TestHouseholdsImportEraseHashKeyPopulationCLI(t *testing.T) {
+	_, dir := householdCLIEnv(t)
 	data := geotest.SharedData(t)
 	desa := filepath.Join(data, "bekasi_desa.geojson")
 	if code, _, errs := runCLI(t, "", "boundaries", "import", desa, "--level", "desa", "--activate"); code != 0 {

@@ -16,11 +16,7 @@ import (
 // the need scores (the ranking names a new run that counts the new households),
 // and `sinergi score` makes another run.
 func TestHouseholdImportRecomputesScoresCLI(t *testing.T) {
-	url := geotest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
-	dir := t.TempDir()
-	t.Setenv("SINERGI_HASH_KEY", "")
-	t.Setenv("SINERGI_HASH_KEY_FILE", filepath.Join(dir, "hash.key"))
+	url, dir := householdCLIEnv(t)
 	desa := filepath.Join(geotest.SharedData(t), "bekasi_desa.geojson")
 	if code, _, errs := runCLI(t, "", "boundaries", "import", desa, "--level", "desa", "--activate"); code != 0 {
 		t.Fatalf("boundaries import: %s", errs)
